@@ -1,0 +1,75 @@
+"""The app factory: assembles settings, database, the Flask guard, Dash pages and callbacks.
+
+`python app.py` serves the app; `app:server` is the Flask app for gunicorn.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+from dash.exceptions import DependencyException
+from flask import Flask
+
+import callbacks
+import layouts
+from dashboard.config import Settings
+from dashboard.database import Database, schema_is_current
+from dashboard.web import allow_dash_inline_scripts, init_server
+
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> dash.Dash:
+    """Build a fresh app; tests pass their own settings and database."""
+    settings = settings or Settings.from_env()
+    db = db or Database(settings.database_url)
+    schema_is_current(db, raise_if_not=True)
+
+    server = Flask(__name__, template_folder=None, static_folder=None)
+    init_server(server, settings, db)
+
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ASSETS_DIR),
+        serve_locally=True,
+        title="Midlands Partnership Dashboard",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    # A request for a script Dash does not have is a 404, not a server error.
+    server.register_error_handler(DependencyException, lambda _exc: ("Not found", 404))
+    app.index_string = layouts.INDEX_STRING
+    layouts.register_pages(app)
+    app.layout = layouts.shell.layout
+    callbacks.register(app)
+    allow_dash_inline_scripts(server, app.csp_hashes)
+    return app
+
+
+def main() -> None:  # pragma: no cover - thin wrapper around the development server
+    settings = Settings.from_env()
+    app = create_app(settings)
+    print(f"Midlands Partnership Dashboard: browse to http://{settings.host}:{settings.port}/")
+    app.run(host=settings.host, port=settings.port, debug=False)
+
+
+_app: dash.Dash | None = None
+
+
+def __getattr__(name: str):
+    """`app:server` for gunicorn, built on first use so that importing this module starts nothing."""
+    global _app
+    if name in {"server", "app"}:
+        if _app is None:
+            _app = create_app()
+        return _app.server if name == "server" else _app
+    raise AttributeError(name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""Overview page callbacks."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output
+from dash.exceptions import PreventUpdate
+
+from dashboard import queries
+from dashboard.reference import Role
+from dashboard.web import get_db
+from layouts import home
+
+from .common import require_viewer
+
+PARTNERS = {Role.MEMBER, Role.CHAIR, Role.ADMIN}
+
+
+def register(app: dash.Dash) -> None:
+    @app.callback(Output("home-marking-counts", "children"), Input("home-period", "value"))
+    def marking_counts(period):
+        viewer = require_viewer(PARTNERS)
+        if period not in home.PERIOD_LABELS:
+            raise PreventUpdate
+        with get_db().session() as session:
+            rows = queries.incidents_by_marking(session, viewer, queries.period_filters(period))
+        return home.marking_table(rows, period)

@@ -1,0 +1,216 @@
+"""The access gate: the one place that decides which records a viewer may see.
+
+Every read of records (maps, charts, tables, exports, briefings, API) starts from `visible()`,
+which returns a SQL selection with the viewer's handling-marking rules (DOMAIN.md, FIRST TLP 2.0)
+already in its WHERE clause, so that a record a viewer may not see never leaves the database and
+never counts in that viewer's figures. Anything not explicitly allowed is denied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from .models import (
+    Action,
+    Incident,
+    Meeting,
+    Resource,
+    TensionAssessment,
+    TriggerEvent,
+    User,
+    assessment_organisations,
+    assessment_recipients,
+    incident_organisations,
+    incident_recipients,
+    incident_strands,
+)
+from .reference import PUBLISHABLE_MARKINGS, Marking, MembershipStatus, Role, UserStatus
+
+
+class Purpose(StrEnum):
+    """Why records are read: record-level detail, or counts that only leave as aggregates."""
+
+    RECORDS = "records"
+    AGGREGATE = "aggregate"
+
+
+PARTNERSHIP_ROLES = frozenset({Role.MEMBER, Role.CHAIR, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: everything the gate needs, detached from any database session."""
+
+    user_id: int
+    organisation_id: int
+    role: str
+    email: str = ""
+    name: str = ""
+    organisation_name: str = ""
+    active: bool = True
+    organisation_active: bool = True
+
+    @classmethod
+    def from_user(cls, user: User) -> Viewer:
+        org = user.organisation
+        return cls(
+            user_id=user.id,
+            organisation_id=user.organisation_id,
+            role=user.role,
+            email=user.email,
+            name=user.name,
+            organisation_name=org.name if org else "",
+            active=user.status == UserStatus.ACTIVE,
+            organisation_active=bool(org) and org.membership_status == MembershipStatus.ACTIVE,
+        )
+
+    @property
+    def is_partner(self) -> bool:
+        """An active user of an active member organisation in a role that sees records."""
+        return self.active and self.organisation_active and self.role in PARTNERSHIP_ROLES
+
+    @property
+    def scope_key(self) -> str:
+        """What a cached result may be shared across: the same user (RED lists name users)."""
+        return f"u{self.user_id}:o{self.organisation_id}:{self.role}:{int(self.is_partner)}"
+
+
+@dataclass(frozen=True)
+class RecordFilters:
+    """What the viewer asked for; the gate adds what the viewer may see."""
+
+    start: date | None = None
+    end: date | None = None  # inclusive
+    areas: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    strands: tuple[str, ...] = ()
+    verification: tuple[str, ...] = ()
+    markings: tuple[str, ...] = ()
+    organisations: tuple[int, ...] = ()
+    include_deleted: bool = False
+
+    def __post_init__(self) -> None:
+        if self.start and self.end and self.start > self.end:
+            raise ValueError("The start date must be on or before the end date.")
+        unknown = set(self.markings) - {m.value for m in Marking}
+        if unknown:
+            raise ValueError(f"Unknown marking: {', '.join(sorted(unknown))}.")
+
+
+# The marked record types and their TLP:RED recipient and TLP:AMBER listed-organisation tables.
+_MARKED = {
+    Incident: (incident_recipients, incident_organisations),
+    TensionAssessment: (assessment_recipients, assessment_organisations),
+}
+# Record types with no marking: partnership working records, never shown to SCI record by record.
+_UNMARKED = (TriggerEvent, Meeting, Action, Resource)
+# The date each record type is filtered by.
+_DATE_COLUMN = {
+    Incident: Incident.occurred_on,
+    TensionAssessment: TensionAssessment.assessed_on,
+    TriggerEvent: TriggerEvent.starts_on,
+    Meeting: Meeting.held_on,
+    Action: Action.due_on,
+}
+
+
+def _marking_condition(viewer: Viewer, model, purpose: Purpose) -> ColumnElement[bool]:
+    """The TLP table of DOMAIN.md as a SQL condition on `model` for this viewer."""
+    if not viewer.active:
+        return false()
+    if viewer.role == Role.SCI:
+        # National policy team: GREEN and CLEAR only, and only ever as aggregates.
+        if purpose is not Purpose.AGGREGATE:
+            return false()
+        return model.marking.in_([m.value for m in PUBLISHABLE_MARKINGS])
+    if viewer.role not in PARTNERSHIP_ROLES:
+        return false()
+    if not viewer.organisation_active:
+        # A user whose organisation is no longer a member keeps only what any account may see.
+        return model.marking == Marking.CLEAR.value
+    recipients, listed = _MARKED[model]
+    named = model.id.in_(
+        select(recipients.c.record_id).where(recipients.c.user_id == viewer.user_id)
+    )
+    listed_here = model.id.in_(
+        select(listed.c.record_id).where(listed.c.organisation_id == viewer.organisation_id)
+    )
+    own_org = model.source_org_id == viewer.organisation_id
+    return or_(
+        model.marking.in_([Marking.CLEAR.value, Marking.GREEN.value]),
+        and_(model.marking == Marking.AMBER.value, or_(own_org, listed_here)),
+        and_(model.marking == Marking.AMBER_STRICT.value, own_org),
+        and_(model.marking == Marking.RED.value, or_(model.reporter_id == viewer.user_id, named)),
+    )
+
+
+def _access_condition(viewer: Viewer, model, purpose: Purpose) -> ColumnElement[bool]:
+    if model in _MARKED:
+        return _marking_condition(viewer, model, purpose)
+    if model in _UNMARKED:
+        return true() if viewer.is_partner else false()
+    return false()  # a record type the gate does not know is denied
+
+
+def _filter_conditions(model, filters: RecordFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    day = _DATE_COLUMN.get(model)
+    if day is not None and filters.start:
+        conditions.append(day >= filters.start)
+    if day is not None and filters.end:
+        conditions.append(day <= filters.end)
+    if filters.areas and hasattr(model, "area_code"):
+        conditions.append(model.area_code.in_(filters.areas))
+    if filters.markings and hasattr(model, "marking"):
+        conditions.append(model.marking.in_(filters.markings))
+    if filters.organisations and hasattr(model, "source_org_id"):
+        conditions.append(model.source_org_id.in_(filters.organisations))
+    if model is Incident:
+        if filters.categories:
+            conditions.append(Incident.category_code.in_(filters.categories))
+        if filters.verification:
+            conditions.append(Incident.verification.in_(filters.verification))
+        if filters.strands:
+            conditions.append(
+                Incident.id.in_(
+                    select(incident_strands.c.incident_id).where(
+                        incident_strands.c.strand_code.in_(filters.strands)
+                    )
+                )
+            )
+    return conditions
+
+
+def visible(
+    viewer: Viewer,
+    model=Incident,
+    filters: RecordFilters | None = None,
+    purpose: Purpose = Purpose.RECORDS,
+) -> Select:
+    """`SELECT model WHERE <viewer may see it> AND <filters>`: the only way to read records.
+
+    For aggregates, keep the WHERE clause and change the columns, e.g.
+    `visible(v, Incident, f, Purpose.AGGREGATE).with_only_columns(Incident.area_code, func.count())`.
+    """
+    filters = filters or RecordFilters()
+    conditions = [_access_condition(viewer, model, purpose)]
+    if hasattr(model, "deleted_at") and not (filters.include_deleted and viewer.role == Role.ADMIN):
+        conditions.append(model.deleted_at.is_(None))
+    conditions.extend(_filter_conditions(model, filters))
+    return select(model).where(and_(*conditions))
+
+
+def get_visible(session: Session, viewer: Viewer, model, record_id: int):
+    """One record by id if the viewer may see it, else None (never says whether it exists)."""
+    return session.scalar(visible(viewer, model).where(model.id == record_id))
+
+
+def highest_marking(markings: Iterable[str]) -> Marking | None:
+    """The most restrictive marking among those given (for banners and export names)."""
+    return Marking.most_restrictive({m for m in markings if m})

@@ -1,0 +1,216 @@
+"""The command line: `python -m dashboard COMMAND ...` (each command has --help)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import time
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import audit
+from .config import ConfigError, Settings
+from .database import Database, SchemaNotReady, schema_is_current, upgrade_schema
+from .geography import load_reference_data
+from .models import Organisation, User
+from .passwords import PasswordPolicyError, check_policy, hash_password
+from .reference import Role, Sector
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILURE = 1
+
+
+class CommandError(Exception):
+    """A problem the user can fix; the message says what and where."""
+
+
+def _database(settings: Settings) -> Database:
+    return Database(settings.database_url)
+
+
+def _ready_database(settings: Settings) -> Database:
+    db = _database(settings)
+    schema_is_current(db, raise_if_not=True)
+    return db
+
+
+def cmd_init_db(args, settings: Settings) -> int:
+    db = _database(settings)
+    upgrade_schema(db)
+    with db.session() as session:
+        counts = load_reference_data(session)
+    print(
+        f"Database ready at {db.engine.url.render_as_string(hide_password=True)}: "
+        f"{counts['areas']} areas, {counts['categories']} categories, {counts['strands']} strands."
+    )
+    return 0
+
+
+def cmd_create_org(args, settings: Settings) -> int:
+    name = args.name.strip()
+    if not name:
+        raise CommandError("--name must not be empty.")
+    db = _ready_database(settings)
+    with db.session() as session:
+        if session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower())):
+            raise CommandError(f"An organisation called {name!r} already exists.")
+        org = Organisation(name=name, sector=args.sector)
+        session.add(org)
+        session.flush()
+        audit.record(session, "organisation created", actor="command line", record_type="organisation", record_id=org.id)
+        print(f"Created organisation {org.id}: {org.name} ({org.sector}).")
+    return 0
+
+
+def _read_password(email: str, name: str) -> str:
+    password = os.environ.get("DASHBOARD_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise CommandError(
+                "No password: set DASHBOARD_PASSWORD or run the command in a terminal to be asked."
+            )
+        password = getpass.getpass("Password for the new user: ")
+        if getpass.getpass("Same password again: ") != password:
+            raise CommandError("The two passwords did not match.")
+    try:
+        check_policy(password, email=email, name=name)
+    except PasswordPolicyError as exc:
+        raise CommandError(f"Password refused: {exc}") from None
+    return password
+
+
+def cmd_create_user(args, settings: Settings) -> int:
+    email = args.email.strip().lower()
+    if "@" not in email or email.startswith("@") or email.endswith("@") or len(email) > 254:
+        raise CommandError(f"--email {args.email!r} is not an e-mail address.")
+    if not args.name.strip():
+        raise CommandError("--name must not be empty.")
+    db = _ready_database(settings)
+    with db.session() as session:
+        org = session.scalar(select(Organisation).where(func.lower(Organisation.name) == args.org.strip().lower()))
+        if org is None:
+            known = ", ".join(session.scalars(select(Organisation.name).order_by(Organisation.name))) or "none yet"
+            raise CommandError(f"--org {args.org!r} is not an organisation (known: {known}).")
+        if session.scalar(select(User).where(User.email == email)):
+            raise CommandError(f"A user with e-mail {email} already exists.")
+        password = _read_password(email, args.name)
+        user = User(
+            email=email,
+            name=args.name.strip(),
+            organisation_id=org.id,
+            role=args.role,
+            password_hash=hash_password(password),
+        )
+        session.add(user)
+        session.flush()
+        audit.record(
+            session, "user created", actor="command line", record_type="user", record_id=user.id,
+            detail={"role": user.role, "organisation": org.name},
+        )
+        print(f"Created {user.role} {user.email} in {org.name}.")
+    return 0
+
+
+def cmd_seed_demo(args, settings: Settings) -> int:
+    from . import demo
+
+    if args.incidents < 0 or args.incidents > 5_000_000:
+        raise CommandError("--incidents must be between 0 and 5,000,000.")
+    db = _database(settings)
+    upgrade_schema(db)
+    with db.session() as session:
+        load_reference_data(session)
+    started = time.perf_counter()
+    if args.replace:
+        demo.clear_records(db)
+    try:
+        sign_ins = demo.seed_demo(
+            db,
+            incidents=args.incidents,
+            seed=args.seed,
+            today=args.today,
+            progress=lambda message: print(f"  {message}", flush=True),
+        )
+    except demo.DemoDataError as exc:
+        raise CommandError(str(exc)) from None
+    elapsed = time.perf_counter() - started
+    lines = [
+        "Demo sign-ins (synthetic accounts; passwords are random and shown only now):",
+        *(f"  {s.role:<7} {s.email:<48} {s.password}   ({s.organisation})" for s in sign_ins),
+    ]
+    print(f"Seeded {args.incidents:,} synthetic incidents in {elapsed:.1f} s.")
+    print("\n".join(lines))
+    if args.credentials_file:
+        fd = os.open(args.credentials_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m dashboard",
+        description="Midlands Partnership Dashboard: database and account administration. "
+        "The database is DATABASE_URL (default: a SQLite file in the instance folder).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("init-db", help="create or upgrade the schema and load the 65 areas (safe to run again)")
+    p.set_defaults(handler=cmd_init_db)
+
+    p = commands.add_parser("create-org", help="add a member organisation")
+    p.add_argument("--name", required=True, help="the organisation's full name")
+    p.add_argument("--sector", default=Sector.STATUTORY.value, choices=[s.value for s in Sector], help="default: statutory")
+    p.set_defaults(handler=cmd_create_org)
+
+    p = commands.add_parser(
+        "create-user",
+        help="add a user (password from DASHBOARD_PASSWORD or a prompt)",
+        description="Add a user. The password is read from the environment variable DASHBOARD_PASSWORD, "
+        "or asked for at a prompt, and must meet the password policy (at least 12 characters, not a common password).",
+    )
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True, help="the person's full name")
+    p.add_argument("--org", required=True, help="the organisation's name, as created with create-org")
+    p.add_argument("--role", required=True, choices=[r.value for r in Role])
+    p.set_defaults(handler=cmd_create_user)
+
+    p = commands.add_parser(
+        "seed-demo",
+        help="fill the database with synthetic demo data and print demo sign-ins",
+        description="Fill the database with deterministic synthetic demo data (fictional people and groups, "
+        "the real 65 districts). Demo accounts get random passwords, printed once.",
+    )
+    p.add_argument("--incidents", type=int, default=60_000, help="how many incidents (default 60,000)")
+    p.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same data")
+    p.add_argument("--today", type=_date, default=None, help="the date the data ends at (default: today)")
+    p.add_argument("--replace", action="store_true", help="first delete every record except reference data")
+    p.add_argument("--credentials-file", default=None, help="also write the demo sign-ins to this file (mode 600)")
+    p.set_defaults(handler=cmd_seed_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return args.handler(args, settings)
+    except (CommandError, ConfigError, SchemaNotReady) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SQLAlchemyError as exc:
+        print(f"error: the database refused the change: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return EXIT_FAILURE

@@ -1,0 +1,111 @@
+"""Settings, read from the environment when an app or command is built (never at import)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+
+class ConfigError(ValueError):
+    """A setting in the environment is malformed; the message names the variable."""
+
+
+def _instance_dir(env: dict[str, str]) -> Path:
+    path = Path(env.get("DASHBOARD_INSTANCE", str(DEFAULT_INSTANCE_DIR))).expanduser()
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def _secret_key(env: dict[str, str], instance: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in the instance folder."""
+    if env.get("SECRET_KEY"):
+        if len(env["SECRET_KEY"]) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters long.")
+        return env["SECRET_KEY"]
+    key_file = instance / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, not {value}.")
+    return value
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}.")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app and the command line need to know about their surroundings."""
+
+    database_url: str
+    secret_key: str
+    instance_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8050
+    # Sessions (DOMAIN.md security baseline)
+    idle_timeout: timedelta = timedelta(minutes=30)
+    absolute_timeout: timedelta = timedelta(hours=12)
+    secure_cookies: bool = False
+    # Brute-force protection
+    lockout_threshold: int = 10
+    lockout_window: timedelta = timedelta(minutes=5)
+    lockout_base: timedelta = timedelta(minutes=5)
+    lockout_max: timedelta = timedelta(hours=1)
+    login_rate_limit: str = "20 per minute;200 per hour"
+    rate_limit_storage: str = "memory://"
+    testing: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
+        env = dict(os.environ if env is None else env)
+        instance = _instance_dir(env)
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'dashboard.db'}"
+        if database_url.startswith("postgres://") or database_url.startswith("postgresql://"):
+            # psycopg 3 is the driver this project ships with.
+            database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+        settings = cls(
+            database_url=database_url,
+            secret_key=_secret_key(env, instance),
+            instance_dir=instance,
+            host=env.get("HOST", "127.0.0.1"),
+            port=_int(env, "PORT", 8050, 1, 65535),
+            idle_timeout=timedelta(minutes=_int(env, "SESSION_IDLE_MINUTES", 30, 1, 24 * 60)),
+            absolute_timeout=timedelta(hours=_int(env, "SESSION_MAX_HOURS", 12, 1, 24 * 7)),
+            secure_cookies=_bool(env, "SECURE_COOKIES", False),
+            rate_limit_storage=env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        )
+        return replace(settings, **overrides) if overrides else settings
+
+    def with_overrides(self, **overrides: object) -> Settings:
+        return replace(self, **overrides)

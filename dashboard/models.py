@@ -1,0 +1,583 @@
+"""The shared database (DOMAIN.md "Records"), as SQLAlchemy 2 typed models.
+
+Conventions: times are stored in UTC; records that people edit carry a `version` used for
+optimistic locking and a `deleted_at` for soft delete; marked records carry their TLP marking,
+originating organisation, reporter, named recipients (TLP:RED) and listed organisations
+(TLP:AMBER) so that the access gate can express every rule as a query condition.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .reference import (
+    ActionStatus,
+    Confidence,
+    DatePrecision,
+    EvidenceType,
+    LocationPrecision,
+    Marking,
+    MeetingKind,
+    MembershipStatus,
+    ResourceKind,
+    Role,
+    Sector,
+    Trend,
+    TriggerKind,
+    UserStatus,
+    Verification,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a UTC time is required")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+def _one_of(column: str, values) -> CheckConstraint:
+    allowed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_allowed")
+
+
+# --- reference data -------------------------------------------------------------------------
+
+
+class Area(Base):
+    """A local authority district, keyed by its GSS code."""
+
+    __tablename__ = "areas"
+
+    code: Mapped[str] = mapped_column(String(9), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    district_type: Mapped[str] = mapped_column(String(60))
+    county: Mapped[str | None] = mapped_column(String(120))
+    county_code: Mapped[str | None] = mapped_column(String(9))
+    region: Mapped[str] = mapped_column(String(60))
+    region_code: Mapped[str] = mapped_column(String(9), index=True)
+    police_force: Mapped[str] = mapped_column(String(120))
+    pfa_code: Mapped[str] = mapped_column(String(9), index=True)
+    combined_authority: Mapped[str | None] = mapped_column(String(120))
+    population: Mapped[int] = mapped_column(Integer)
+
+
+class AreaSuccession(Base):
+    """Old district codes and the current district that replaced them (imports map through it)."""
+
+    __tablename__ = "area_successions"
+
+    old_code: Mapped[str] = mapped_column(String(9), primary_key=True)
+    old_name: Mapped[str] = mapped_column(String(120))
+    new_code: Mapped[str] = mapped_column(ForeignKey("areas.code"))
+    ended_on: Mapped[date] = mapped_column(Date)
+
+
+class IncidentCategory(Base):
+    __tablename__ = "incident_categories"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(120), unique=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Strand(Base):
+    """A monitored hate-crime strand; forces may add local ones."""
+
+    __tablename__ = "strands"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(120), unique=True)
+    local: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AppSetting(Base):
+    """Small key/value facts about this installation (for example that it holds demo data)."""
+
+    __tablename__ = "app_settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+    __table_args__ = (
+        _one_of("sector", list(Sector)),
+        _one_of("membership_status", list(MembershipStatus)),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160), unique=True)
+    short_name: Mapped[str | None] = mapped_column(String(40))
+    sector: Mapped[str] = mapped_column(String(40), default=Sector.STATUTORY)
+    membership_status: Mapped[str] = mapped_column(String(20), default=MembershipStatus.ACTIVE)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="organisation")
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (_one_of("role", list(Role)), _one_of("status", list(UserStatus)))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(160))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(10), default=Role.MEMBER)
+    status: Mapped[str] = mapped_column(String(10), default=UserStatus.ACTIVE)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
+
+
+class UserSession(Base):
+    """A server-side sign-in session; the browser holds only a random token for it."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class LoginThrottle(Base):
+    """Failed sign-in count and lock per e-mail address (known or not, so answers never differ)."""
+
+    __tablename__ = "login_throttles"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+    lock_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- marked records -------------------------------------------------------------------------
+
+
+def _recipients_table(name: str, record_table: str) -> Table:
+    return Table(
+        name,
+        Base.metadata,
+        Column("record_id", ForeignKey(f"{record_table}.id", ondelete="CASCADE"), primary_key=True),
+        Column("user_id", ForeignKey("users.id"), primary_key=True, index=True),
+    )
+
+
+def _listed_orgs_table(name: str, record_table: str) -> Table:
+    return Table(
+        name,
+        Base.metadata,
+        Column("record_id", ForeignKey(f"{record_table}.id", ondelete="CASCADE"), primary_key=True),
+        Column("organisation_id", ForeignKey("organisations.id"), primary_key=True, index=True),
+    )
+
+
+incident_strands = Table(
+    "incident_strands",
+    Base.metadata,
+    Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True),
+    Column("strand_code", ForeignKey("strands.code"), primary_key=True),
+    Index("ix_incident_strands_strand_incident", "strand_code", "incident_id"),
+)
+incident_recipients = _recipients_table("incident_recipients", "incidents")
+incident_organisations = _listed_orgs_table("incident_organisations", "incidents")
+incident_triggers = Table(
+    "incident_triggers",
+    Base.metadata,
+    Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True),
+    Column("trigger_event_id", ForeignKey("trigger_events.id", ondelete="CASCADE"), primary_key=True),
+)
+assessment_recipients = _recipients_table("tension_assessment_recipients", "tension_assessments")
+assessment_organisations = _listed_orgs_table(
+    "tension_assessment_organisations", "tension_assessments"
+)
+
+
+class Actor(Base):
+    """An organised group or network (the demo uses fictional names only)."""
+
+    __tablename__ = "actors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), default="group")
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    __table_args__ = (
+        _one_of("marking", list(Marking)),
+        _one_of("date_precision", list(DatePrecision)),
+        _one_of("location_precision", list(LocationPrecision)),
+        _one_of("verification", list(Verification)),
+        CheckConstraint("severity BETWEEN 1 AND 4", name="severity_range"),
+        # The views filter by date first, then group by area or category.
+        Index("ix_incidents_occurred_area", "occurred_on", "area_code"),
+        Index("ix_incidents_occurred_category", "occurred_on", "category_code"),
+        Index("ix_incidents_area_occurred", "area_code", "occurred_on"),
+        Index("ix_incidents_source_org", "source_org_id"),
+        Index("ix_incidents_reporter", "reporter_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("incident_categories.code"))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    date_precision: Mapped[str] = mapped_column(String(8), default=DatePrecision.DAY)
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    location_precision: Mapped[str] = mapped_column(String(12), default=LocationPrecision.AREA)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    source_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    verification: Mapped[str] = mapped_column(String(14), default=Verification.REPORTED)
+    corroborated_by: Mapped[int] = mapped_column(SmallInteger, default=0)
+    corroborates_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    severity: Mapped[int] = mapped_column(SmallInteger, default=1)
+    marking: Mapped[str] = mapped_column(String(16), default=Marking.GREEN)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None]
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    category: Mapped[IncidentCategory] = relationship()
+    area: Mapped[Area] = relationship()
+    actor: Mapped[Actor | None] = relationship()
+    source_org: Mapped[Organisation] = relationship(foreign_keys=[source_org_id])
+    reporter: Mapped[User] = relationship(foreign_keys=[reporter_id])
+    strands: Mapped[list[Strand]] = relationship(secondary=incident_strands)
+    recipients: Mapped[list[User]] = relationship(secondary=incident_recipients)
+    listed_organisations: Mapped[list[Organisation]] = relationship(
+        secondary=incident_organisations
+    )
+    trigger_events: Mapped[list[TriggerEvent]] = relationship(secondary=incident_triggers)
+
+
+class TensionAssessment(Base):
+    __tablename__ = "tension_assessments"
+    __table_args__ = (
+        _one_of("marking", list(Marking)),
+        _one_of("trend", list(Trend)),
+        _one_of("confidence", list(Confidence)),
+        CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),
+        Index("ix_tension_assessments_area_assessed", "area_code", "assessed_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"))
+    assessed_on: Mapped[date] = mapped_column(Date)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    trend: Mapped[str] = mapped_column(String(8), default=Trend.STABLE)
+    confidence: Mapped[str] = mapped_column(String(8), default=Confidence.MEDIUM)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    source_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    review_on: Mapped[date | None] = mapped_column(Date)
+    marking: Mapped[str] = mapped_column(String(16), default=Marking.GREEN)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    area: Mapped[Area] = relationship()
+    source_org: Mapped[Organisation] = relationship()
+    reporter: Mapped[User] = relationship()
+    indicators: Mapped[list[TensionIndicator]] = relationship(
+        back_populates="assessment", cascade="all, delete-orphan"
+    )
+    recipients: Mapped[list[User]] = relationship(secondary=assessment_recipients)
+    listed_organisations: Mapped[list[Organisation]] = relationship(
+        secondary=assessment_organisations
+    )
+
+
+class TensionIndicator(Base):
+    """One piece of evidence behind an assessment, with its evidence type."""
+
+    __tablename__ = "tension_indicators"
+    __table_args__ = (_one_of("evidence_type", list(EvidenceType)),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("tension_assessments.id", ondelete="CASCADE"), index=True
+    )
+    description: Mapped[str] = mapped_column(Text)
+    evidence_type: Mapped[str] = mapped_column(String(12))
+
+    assessment: Mapped[TensionAssessment] = relationship(back_populates="indicators")
+
+
+# --- calendar, meetings, actions, resources ---------------------------------------------------
+
+trigger_event_areas = Table(
+    "trigger_event_areas",
+    Base.metadata,
+    Column("trigger_event_id", ForeignKey("trigger_events.id", ondelete="CASCADE"), primary_key=True),
+    Column("area_code", ForeignKey("areas.code"), primary_key=True, index=True),
+)
+
+
+class TriggerEvent(Base):
+    __tablename__ = "trigger_events"
+    __table_args__ = (
+        _one_of("kind", list(TriggerKind)),
+        CheckConstraint("ends_on >= starts_on", name="dates_in_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    title: Mapped[str] = mapped_column(String(200))
+    starts_on: Mapped[date] = mapped_column(Date, index=True)
+    ends_on: Mapped[date] = mapped_column(Date)
+    region_wide: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    areas: Mapped[list[Area]] = relationship(secondary=trigger_event_areas)
+
+
+meeting_attendance = Table(
+    "meeting_attendance",
+    Base.metadata,
+    Column("meeting_id", ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True),
+    Column("organisation_id", ForeignKey("organisations.id"), primary_key=True),
+)
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+    __table_args__ = (_one_of("kind", list(MeetingKind)),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    held_on: Mapped[date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(24), default=MeetingKind.QUARTERLY)
+    title: Mapped[str] = mapped_column(String(200))
+    agenda: Mapped[str] = mapped_column(Text, default="")
+    minutes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    attendees: Mapped[list[Organisation]] = relationship(secondary=meeting_attendance)
+    actions: Mapped[list[Action]] = relationship(back_populates="meeting")
+
+
+action_incidents = Table(
+    "action_incidents",
+    Base.metadata,
+    Column("action_id", ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True),
+    Column("incident_id", ForeignKey("incidents.id"), primary_key=True),
+)
+action_areas = Table(
+    "action_areas",
+    Base.metadata,
+    Column("action_id", ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True),
+    Column("area_code", ForeignKey("areas.code"), primary_key=True, index=True),
+)
+action_triggers = Table(
+    "action_triggers",
+    Base.metadata,
+    Column("action_id", ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True),
+    Column("trigger_event_id", ForeignKey("trigger_events.id"), primary_key=True),
+)
+
+
+class Action(Base):
+    __tablename__ = "actions"
+    __table_args__ = (
+        _one_of("status", list(ActionStatus)),
+        CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),
+        Index("ix_actions_owner_status", "owner_org_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    owner_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    lead: Mapped[str] = mapped_column(String(160), default="")
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(12), default=ActionStatus.NOT_STARTED)
+    progress: Mapped[int] = mapped_column(SmallInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    meeting: Mapped[Meeting] = relationship(back_populates="actions")
+    owner_org: Mapped[Organisation] = relationship()
+    updates: Mapped[list[ActionUpdate]] = relationship(
+        back_populates="action", order_by="ActionUpdate.at", cascade="all, delete-orphan"
+    )
+    incidents: Mapped[list[Incident]] = relationship(secondary=action_incidents)
+    areas: Mapped[list[Area]] = relationship(secondary=action_areas)
+    trigger_events: Mapped[list[TriggerEvent]] = relationship(secondary=action_triggers)
+
+
+class ActionUpdate(Base):
+    """One entry in an action's history: who changed its status or progress, when, and why."""
+
+    __tablename__ = "action_updates"
+    __table_args__ = (_one_of("status", list(ActionStatus)),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(12))
+    progress: Mapped[int] = mapped_column(SmallInteger)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    action: Mapped[Action] = relationship(back_populates="updates")
+    user: Mapped[User] = relationship()
+
+
+resource_areas = Table(
+    "resource_areas",
+    Base.metadata,
+    Column("resource_id", ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True),
+    Column("area_code", ForeignKey("areas.code"), primary_key=True),
+)
+
+
+class Resource(Base):
+    """Good practice, myth-rebuttal fact sheets, publications and the joint party statement."""
+
+    __tablename__ = "resources"
+    __table_args__ = (_one_of("kind", list(ResourceKind)),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    topic: Mapped[str] = mapped_column(String(80), default="")
+    link: Mapped[str | None] = mapped_column(String(500))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None]
+
+    areas: Mapped[list[Area]] = relationship(secondary=resource_areas)
+    adoptions: Mapped[list[StatementAdoption]] = relationship(back_populates="statement")
+
+
+class StatementAdoption(Base):
+    """An area's adoption of the joint party statement."""
+
+    __tablename__ = "statement_adoptions"
+    __table_args__ = (UniqueConstraint("statement_id", "area_code", name="one_per_area"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("resources.id"))
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"))
+    adopted_on: Mapped[date] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    statement: Mapped[Resource] = relationship(back_populates="adoptions")
+    area: Mapped[Area] = relationship()
+
+
+# --- audit --------------------------------------------------------------------------------------
+
+
+class AuditEvent(Base):
+    """Append-only (the migration adds database triggers that refuse UPDATE and DELETE)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(254), default="")
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    record_type: Mapped[str | None] = mapped_column(String(40))
+    record_id: Mapped[str | None] = mapped_column(String(60))
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict | None] = mapped_column(JSON)

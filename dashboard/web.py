@@ -1,0 +1,338 @@
+"""The Flask side of the app: sign-in pages, the route guard, CSRF and security headers.
+
+`init_server()` is called by the app factory before Dash attaches its own routes, so the guard
+covers every route Dash (or anything else) adds later.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFProtect, generate_csrf
+from sqlalchemy import select, text
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from . import auth
+from .access import Viewer
+from .config import Settings
+from .database import Database
+from .models import AppSetting
+
+EXTENSION = "partnership_dashboard"
+SESSION_TOKEN_KEY = "_user_id"  # flask-login's own key holds our opaque session token
+CSRF_COOKIE = "_csrf_token"  # the cookie dash-renderer reads for its X-CSRFToken header
+
+# Routes anyone may reach: the sign-in page, the health check and the sign-in page's own assets.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.health"})
+PUBLIC_PATHS = frozenset({"/assets/vendor/bootstrap.min.css", "/assets/app.css"})
+STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+
+TIMEOUT_MESSAGES = {
+    "idle": "You were signed out after 30 minutes without activity. Please sign in again.",
+    "expired": "Your session reached its 12-hour limit. Please sign in again.",
+    "disabled": "Your session has ended. Please sign in again.",
+    "password changed": "Your password was changed, so you were signed out everywhere.",
+    "user disabled": "Your session has ended. Please sign in again.",
+    "signed out everywhere": "You were signed out everywhere. Please sign in again.",
+}
+
+
+@dataclass
+class Extension:
+    settings: Settings
+    db: Database
+    limiter: Limiter
+
+
+def extension(app: Flask | None = None) -> Extension:
+    return (app or current_app).extensions[EXTENSION]
+
+
+def get_db() -> Database:
+    return extension().db
+
+
+class SignedInUser(UserMixin):
+    """flask-login's user for one request: the session token and the viewer it resolved to."""
+
+    def __init__(self, token: str, viewer: Viewer) -> None:
+        self.token = token
+        self.viewer = viewer
+
+    def get_id(self) -> str:
+        return self.token
+
+
+def current_viewer() -> Viewer | None:
+    """The signed-in viewer of this request, or None (callers must then deny)."""
+    if current_user and current_user.is_authenticated:
+        return current_user.viewer
+    return None
+
+
+def demo_mode() -> bool:
+    """Whether this database holds synthetic demo data (set by `seed-demo`)."""
+    cached = g.get("_demo_mode")
+    if cached is None:
+        with get_db().session() as s:
+            cached = s.scalar(select(AppSetting.value).where(AppSetting.key == "demo_mode")) == "true"
+        g._demo_mode = cached
+    return cached
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail address", validators=[DataRequired("Enter your e-mail address."), Length(max=254)])
+    password = PasswordField(
+        "Password", validators=[DataRequired("Enter your password."), Length(max=1024)]
+    )
+
+
+def safe_next(target: str | None) -> str:
+    """Follow `next` only to a path on this site (a single leading slash, no scheme or host)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    if parts.path.startswith("/login") or parts.path.startswith("/logout"):
+        return "/"
+    return target
+
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(safe_next(request.args.get("next")))
+    form = LoginForm()
+    next_url = safe_next(request.values.get("next"))
+    errors: list[tuple[str, str]] = []
+    notice = TIMEOUT_MESSAGES.get(request.args.get("reason", ""), "")
+    if request.args.get("signed_out"):
+        notice = "You have signed out."
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            for field in (form.email, form.password):
+                errors.extend((field.id, message) for message in field.errors)
+            if form.csrf_token.errors:
+                errors.append(("email", "The form had expired. Please try again."))
+            status = 400
+        else:
+            ext = extension()
+            with ext.db.session() as s:
+                result = auth.authenticate(
+                    s, ext.settings, form.email.data, form.password.data, ip_address=request.remote_addr
+                )
+                token = None
+                if result.ok:
+                    token = auth.start_session(
+                        s,
+                        result.user,
+                        ip_address=request.remote_addr,
+                        user_agent=request.headers.get("User-Agent"),
+                    )
+                    viewer = Viewer.from_user(result.user)
+            if token:
+                session.clear()  # a new session at sign-in
+                session.permanent = True
+                login_user(SignedInUser(token, viewer))
+                return redirect(next_url)
+            errors.append(("email", result.message))
+            status = 429 if result.locked_for else 200
+    return (
+        render_template(
+            "login.html",
+            form=form,
+            errors=errors,
+            notice=notice,
+            next_url=next_url,
+            demo=demo_mode(),
+        ),
+        status,
+    )
+
+
+@bp.app_errorhandler(429)
+def too_many_requests(_error):
+    form = LoginForm()
+    message = "Too many sign-in attempts from your network. Wait a minute, then try again."
+    return (
+        render_template(
+            "login.html", form=form, errors=[("email", message)], notice="",
+            next_url=safe_next(request.values.get("next")), demo=demo_mode(),
+        ),
+        429,
+    )
+
+
+@bp.route("/logout", methods=["GET"])
+def logout_form_only():
+    """Signing out changes state, so it is a POST with a CSRF token; a GET is refused."""
+    return Response("Sign out with the button on any page.", 405, {"Allow": "POST"})
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    token = session.get(SESSION_TOKEN_KEY)
+    if token:
+        with get_db().session() as s:
+            user_id = auth.end_session(s, token)
+            if user_id is not None:
+                from . import audit
+
+                audit.record(s, "sign-out", user_id=user_id, ip_address=request.remote_addr)
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login", signed_out=1))
+
+
+@bp.route("/health")
+def health():
+    """Liveness and database reachability; reveals nothing else."""
+    try:
+        with get_db().engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means unhealthy
+        return Response(json.dumps({"status": "unavailable"}), 503, mimetype="application/json")
+    return Response(json.dumps({"status": "ok"}), 200, mimetype="application/json")
+
+
+def _load_user(token: str):
+    ext = extension()
+    with ext.db.session() as s:
+        resolved = auth.resolve_session(s, ext.settings, token)
+        if resolved.user is None:
+            g.session_end_reason = resolved.ended_reason
+            return None
+        return SignedInUser(token, Viewer.from_user(resolved.user))
+
+
+def _guard():
+    """Deny by default: every route needs a signed-in user unless it is on the allow-list."""
+    if request.endpoint in PUBLIC_ENDPOINTS or request.path in PUBLIC_PATHS:
+        return None
+    if current_user.is_authenticated:
+        return None
+    if request.path.startswith(("/_dash-", "/api/")) or request.method != "GET":
+        return Response(
+            json.dumps({"error": "Sign in required."}), 401, mimetype="application/json"
+        )
+    reason = g.get("session_end_reason")
+    args = {"next": request.full_path.rstrip("?")}
+    if reason in TIMEOUT_MESSAGES:
+        args["reason"] = reason
+    return redirect(url_for("auth.login", **args))
+
+
+def _content_security_policy(script_hashes: list[str]) -> str:
+    scripts = " ".join(script_hashes)  # Dash gives them quoted: 'sha256-...'
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' {scripts}".strip(),
+            # Plotly and Dash components set inline styles at run time.
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            # MapLibre (the map traces) runs its workers from blob: URLs.
+            "worker-src 'self' blob:",
+            "child-src 'self' blob:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def _csp() -> str:
+    source = current_app.config.get("DASHBOARD_INLINE_SCRIPT_HASHES")
+    # Dash adds inline scripts (its renderer, clientside callbacks) up to its first request.
+    return _content_security_policy(list(source()) if source else [])
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers["Content-Security-Policy"] = _csp()
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "geolocation=(), camera=(), microphone=(), payment=()"
+    if not request.path.startswith(STATIC_PREFIXES):
+        headers["Cache-Control"] = "no-store"
+        headers["Pragma"] = "no-cache"
+    if response.mimetype == "text/html" and current_user.is_authenticated:
+        response.set_cookie(
+            CSRF_COOKIE,
+            generate_csrf(),
+            secure=extension().settings.secure_cookies,
+            httponly=False,  # dash-renderer must read it to send the X-CSRFToken header
+            samesite="Strict",
+        )
+    return response
+
+
+def init_server(server: Flask, settings: Settings, db: Database) -> None:
+    """Configure the Flask server: settings, database, sign-in, guard, CSRF, limits, headers."""
+    server.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="dashboard_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=settings.absolute_timeout,
+        SESSION_REFRESH_EACH_REQUEST=False,
+        REMEMBER_COOKIE_DURATION=timedelta(0),
+        WTF_CSRF_TIME_LIMIT=None,  # pages left open must keep working; the session bounds it
+        WTF_CSRF_SSL_STRICT=settings.secure_cookies,
+        RATELIMIT_STORAGE_URI=settings.rate_limit_storage,
+        RATELIMIT_HEADERS_ENABLED=True,
+        TESTING=settings.testing,
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+    )
+    login_manager = LoginManager()
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(_load_user)
+    login_manager.init_app(server)
+
+    # Order matters: the guard answers anonymous requests before CSRF checks them.
+    server.before_request(_guard)
+    limiter = Limiter(get_remote_address, app=server, storage_uri=settings.rate_limit_storage)
+    CSRFProtect(server)
+    server.register_blueprint(bp)
+    # A per-address limit on sign-in attempts (this app's limits live on this app's view).
+    server.view_functions["auth.login"] = limiter.limit(settings.login_rate_limit, methods=["POST"])(login)
+    server.after_request(_security_headers)
+    server.extensions[EXTENSION] = Extension(settings=settings, db=db, limiter=limiter)
+
+
+def allow_dash_inline_scripts(server: Flask, script_hashes) -> None:
+    """Allow exactly Dash's own inline scripts, by hash (`script_hashes()` lists them)."""
+    server.config["DASHBOARD_INLINE_SCRIPT_HASHES"] = script_hashes

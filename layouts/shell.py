@@ -1,0 +1,80 @@
+"""The app shell: skip link, navigation bar, demo notice and the page container."""
+
+from __future__ import annotations
+
+import dash
+from dash import dcc, html
+from flask_wtf.csrf import generate_csrf
+
+from dashboard.reference import ROLE_LABELS, Role
+from dashboard.web import current_viewer, demo_mode
+
+DEMO_NOTICE = (
+    "Demo: this installation holds synthetic demonstration data. "
+    "No record describes a real event or person."
+)
+
+
+def _nav(role: str) -> html.Nav:
+    from . import nav_pages
+
+    links = [
+        html.Li(dcc.Link(p["name"], href=p["relative_path"], className="nav-link"), className="nav-item")
+        for p in nav_pages(role)
+    ]
+    return html.Nav(html.Ul(links, className="navbar-nav me-auto"), **{"aria-label": "Main"})
+
+
+def _sign_out() -> html.Form:
+    return html.Form(
+        [
+            dcc.Input(type="hidden", name="csrf_token", value=generate_csrf(), id="shell-csrf"),
+            html.Button("Sign out", type="submit", className="btn btn-outline-light btn-sm", id="shell-sign-out"),
+        ],
+        action="/logout",
+        method="POST",
+        className="d-inline",
+    )
+
+
+def layout():
+    viewer = current_viewer()
+    if viewer is None:  # the route guard makes this unreachable; deny all the same
+        return html.Div("Sign in required.")
+    who = html.Div(
+        [
+            html.Span(viewer.name, className="fw-semibold", id="shell-user-name"),
+            html.Span(f" · {viewer.organisation_name}", id="shell-user-org"),
+            html.Span(f" · {ROLE_LABELS.get(Role(viewer.role), viewer.role)}", id="shell-user-role"),
+        ],
+        className="shell-user me-3",
+    )
+    header = html.Header(
+        html.Div(
+            [
+                dcc.Link("Midlands Partnership Dashboard", href="/", className="app-brand me-4"),
+                _nav(viewer.role),
+                html.Div([who, _sign_out()], className="d-flex align-items-center flex-wrap"),
+            ],
+            className="container-fluid d-flex align-items-center flex-wrap gap-2 py-2",
+        ),
+        className="app-header",
+    )
+    children = [
+        html.A("Skip to main content", href="#main", className="visually-hidden-focusable skip-link"),
+        header,
+    ]
+    if demo_mode():
+        children.append(html.Div(DEMO_NOTICE, className="demo-banner", role="note", id="shell-demo-notice"))
+    children.append(html.Main(dash.page_container, id="main", className="container-fluid py-3", tabIndex="-1"))
+    return html.Div(children)
+
+
+def no_access(page_name: str):
+    return html.Div(
+        [
+            html.H1(page_name),
+            html.P("Your role does not give access to this page. Ask your administrator if you need it."),
+            dcc.Link("Go to the overview", href="/"),
+        ]
+    )
