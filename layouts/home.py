@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.access import Viewer
@@ -57,17 +58,11 @@ def layout(viewer: Viewer, **_query):
             card("What you can see", _access_rules(viewer), id_="home-access"),
             card(
                 "Incidents you can see, by handling marking",
-                html.Div(
+                html.Fieldset(
                     [
-                        html.Label("Period", htmlFor="home-period", className="form-label"),
-                        dcc.Dropdown(
-                            id="home-period",
-                            options=PERIODS,
-                            value="12m",
-                            clearable=False,
-                            searchable=False,
-                            style={"maxWidth": "16rem"},
-                        ),
+                        html.Legend("Period", className="form-label fs-6 fw-semibold"),
+                        # dbc's radios are plain labelled inputs (Dash 4's own use listbox roles).
+                        dbc.RadioItems(id="home-period", options=PERIODS, value="12m", inline=True),
                     ],
                     className="mb-3",
                 ),

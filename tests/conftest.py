@@ -235,3 +235,21 @@ def csrf_from(html: bytes) -> str:
     match = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', html)
     assert match, "the sign-in form carries a CSRF token"
     return match.group(1).decode()
+
+
+# --- real-browser tests (dash.testing + Debian's Chromium) --------------------------------------
+
+
+def pytest_setup_options():
+    """Headless Debian Chromium, kept off the network (dash.testing's hook)."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for arg in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900",
+        "--disable-background-networking", "--disable-component-update", "--no-first-run",
+        "--disable-sync", "--disable-dev-shm-usage", "--disable-quic",
+    ):
+        options.add_argument(arg)
+    return options

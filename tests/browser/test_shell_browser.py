@@ -1,0 +1,68 @@
+"""The app shell in headless Chromium: sign in, see who you are, use a callback, sign out."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from app import create_app
+from dashboard.models import AppSetting, User
+from dashboard.reference import Marking
+from tests.browser.helpers import axe_violations, sign_in
+from tests.conftest import TEST_PASSWORD, add_incident, make_people
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo_app(settings, sqlite_db, password_hash):
+    with sqlite_db.session() as s:
+        people = make_people(s, password_hash)
+        s.add(AppSetting(key="demo_mode", value="true"))
+        pat = s.get(User, people.police_member.id)
+        add_incident(s, pat, Marking.GREEN)
+        add_incident(s, pat, Marking.AMBER_STRICT)
+    return create_app(settings, sqlite_db), people
+
+
+def test_shell001_sign_in_see_shell_and_sign_out(dash_duo, demo_app):
+    app, people = demo_app
+    dash_duo.start_server(app, navigate=False)
+    dash_duo.driver.get(dash_duo.server.url + "/login")
+    assert dash_duo.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    assert axe_violations(dash_duo.driver) == []
+
+    sign_in(dash_duo, people.council_member.email, TEST_PASSWORD)
+    dash_duo.wait_for_text_to_equal("#shell-user-name", "Cora Council")
+    assert "Test Council" in dash_duo.find_element("#shell-user-org").text
+    assert "Member" in dash_duo.find_element("#shell-user-role").text
+    assert "synthetic demonstration data" in dash_duo.find_element("#shell-demo-notice").text
+    # the callback ran through the gate: the council sees the GREEN record, not the AMBER+STRICT one
+    dash_duo.wait_for_contains_text("#home-counts-summary", "You can see 1 incidents", timeout=10)
+
+    assert axe_violations(dash_duo.driver) == []
+    assert dash_duo.get_logs() == []
+
+    dash_duo.find_element("#shell-sign-out").click()
+    dash_duo.wait_for_contains_text("main", "You have signed out", timeout=10)
+    dash_duo.driver.get(dash_duo.server.url + "/")
+    assert "/login" in dash_duo.driver.current_url
+
+
+def test_shell002_keyboard_reaches_skip_link_and_period_choice(dash_duo, demo_app):
+    app, people = demo_app
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, people.police_member.email, TEST_PASSWORD)
+    dash_duo.wait_for_contains_text("#home-counts-summary", "You can see 2 incidents", timeout=10)
+    body = dash_duo.driver.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)
+    focused = dash_duo.driver.switch_to.active_element
+    assert focused.text == "Skip to main content"
+    # choose "All time" with the keyboard alone: Tab from the chosen radio, then Space
+    dash_duo.find_element("#home-period input[value='12m']").send_keys(Keys.TAB)
+    focused = dash_duo.driver.switch_to.active_element
+    assert focused.get_attribute("value") == "all"
+    focused.send_keys(Keys.SPACE)
+    dash_duo.wait_for_contains_text("#home-counts-summary", "in all time", timeout=10)
+    assert dash_duo.get_logs() == []
