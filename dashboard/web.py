@@ -39,7 +39,7 @@ from .database import Database
 from .models import AppSetting
 
 EXTENSION = "partnership_dashboard"
-SESSION_TOKEN_KEY = "_user_id"  # flask-login's own key holds our opaque session token
+SESSION_TOKEN_KEY = "_user_id"  # noqa: S105 - flask-login's key; it holds our opaque session token
 CSRF_COOKIE = "_csrf_token"  # the cookie dash-renderer reads for its X-CSRFToken header
 
 # Routes anyone may reach: the sign-in page, the health check and the sign-in page's own assets.
@@ -54,6 +54,7 @@ TIMEOUT_MESSAGES = {
     "password changed": "Your password was changed, so you were signed out everywhere.",
     "user disabled": "Your session has ended. Please sign in again.",
     "signed out everywhere": "You were signed out everywhere. Please sign in again.",
+    "ended": "Your session has ended, for example after 30 minutes without activity. Please sign in again.",
 }
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from sqlalchemy import update
 
 from app import create_app
-from dashboard.models import AppSetting, User
+from dashboard.models import AppSetting, User, UserSession, utcnow
 from dashboard.reference import Marking
 from tests.browser.helpers import axe_violations, sign_in
 from tests.conftest import TEST_PASSWORD, add_incident, make_people
@@ -66,3 +69,19 @@ def test_shell002_keyboard_reaches_skip_link_and_period_choice(dash_duo, demo_ap
     focused.send_keys(Keys.SPACE)
     dash_duo.wait_for_contains_text("#home-counts-summary", "in all time", timeout=10)
     assert dash_duo.get_logs() == []
+
+
+def test_shell003_ended_session_sends_the_user_to_sign_in(dash_duo, demo_app, sqlite_db):
+    app, people = demo_app
+    dash_duo.start_server(app, navigate=False)
+    sign_in(dash_duo, people.police_member.email, TEST_PASSWORD)
+    dash_duo.wait_for_contains_text("#home-counts-summary", "You can see 2 incidents", timeout=10)
+    with sqlite_db.session() as s:
+        s.execute(
+            update(UserSession)
+            .where(UserSession.user_id == people.police_member.id)
+            .values(last_seen_at=utcnow() - timedelta(minutes=31))
+        )
+    dash_duo.find_element("label[for$='_input_all']").click()
+    dash_duo.wait_for_contains_text("main", "Please sign in again", timeout=10)
+    assert "/login" in dash_duo.driver.current_url
