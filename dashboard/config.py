@@ -30,12 +30,25 @@ def _secret_key(env: dict[str, str], instance: Path) -> str:
             raise ConfigError("SECRET_KEY must be at least 32 characters long.")
         return env["SECRET_KEY"]
     key_file = instance / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    key = secrets.token_urlsafe(48)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
+    if not key_file.exists():
+        # Write to a private temporary file, then link it into place: the link either creates
+        # the whole key file or fails because another process did so first.
+        tmp = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    key = key_file.read_text().strip()
+    if len(key) < 32:
+        raise ConfigError(
+            f"The key file {key_file} (secret_key) holds fewer than 32 characters: "
+            "delete it to have a new one generated, or set SECRET_KEY."
+        )
     return key
 
 

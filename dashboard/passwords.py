@@ -34,6 +34,24 @@ def common_passwords() -> frozenset[str]:
         return frozenset(line.strip().lower() for line in handle if line.strip())
 
 
+def _is_common(lowered: str) -> bool:
+    """A listed password, or one padded with digits or symbols to pass the length rule."""
+    common = common_passwords()
+    if lowered in common:
+        return True
+    letters = re.sub(r"[^a-z]+", "", lowered)
+    if len(letters) >= 4 and letters in common and len(lowered) - len(letters) <= 10:
+        return True
+    for cut in range(6, len(lowered)):
+        head, tail = lowered[:cut], lowered[cut:]
+        if head in common and not re.search(r"[a-z]", tail):
+            return True
+        tail, head = lowered[-cut:], lowered[:-cut]
+        if tail in common and not re.search(r"[a-z]", head):
+            return True
+    return False
+
+
 def check_policy(password: str, *, email: str = "", name: str = "") -> None:
     """Raise PasswordPolicyError naming the problem; no composition rules, by design."""
     if len(password) < MIN_LENGTH:
@@ -41,18 +59,21 @@ def check_policy(password: str, *, email: str = "", name: str = "") -> None:
     if len(password) > MAX_LENGTH:
         raise PasswordPolicyError(f"Password must be at most {MAX_LENGTH} characters long.")
     lowered = password.lower()
-    common = common_passwords()
-    # Strip what people add to a common password to pass a length rule: digits, symbols, spaces.
-    core = re.sub(r"[^a-z]+", "", lowered)
-    if lowered in common or (len(core) >= 4 and core in common and len(set(lowered) - set(core)) <= 10):
+    if _is_common(lowered):
         raise PasswordPolicyError("Password is too common: it appears in lists of breached passwords.")
     if len(set(lowered)) < 4:
         raise PasswordPolicyError("Password is too easy to guess: use more different characters.")
+    found, rest = [], lowered
     for word in PARTNERSHIP_WORDS:
-        if word in lowered and len(lowered.replace(word, "")) < MIN_LENGTH - 4:
-            raise PasswordPolicyError(
-                f"Password is too easy to guess: it is mostly the word '{word}'."
-            )
+        if word in rest:
+            found.append(word)
+            rest = rest.replace(word, "")
+    if found and len(rest) < MIN_LENGTH - 4:
+        if len(found) == 1:
+            raise PasswordPolicyError(f"Password is too easy to guess: it is mostly the word '{found[0]}'.")
+        raise PasswordPolicyError(
+            "Password is too easy to guess: it is built from words about the partnership."
+        )
     local = email.split("@", 1)[0].lower()
     if len(local) >= 4 and local in lowered:
         raise PasswordPolicyError("Password must not contain your e-mail address.")
