@@ -13,6 +13,7 @@ from flask import Flask
 
 import callbacks
 import layouts
+from callbacks import pages
 from dashboard.config import Settings
 from dashboard.database import Database, schema_is_current
 from dashboard.web import allow_dash_inline_scripts, init_server
@@ -44,8 +45,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     # A request for a script Dash does not have is a 404, not a server error.
     server.register_error_handler(DependencyException, lambda _exc: ("Not found", 404))
     app.index_string = layouts.INDEX_STRING
-    layouts.register_pages(app)
-    app.layout = layouts.shell.layout
+    pages.register_pages(app)
+    app.layout = pages.app_layout
     callbacks.register(app)
     allow_dash_inline_scripts(server, app.csp_hashes)
     return app

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dash
 
-from . import home
+from . import my_access, overview
 
 
 def register(app: dash.Dash) -> None:
-    home.register(app)
+    my_access.register(app)
+    overview.register(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -76,6 +76,16 @@ def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, not {raw!r}.")
 
 
+def _tiles_url(env: dict[str, str]) -> str | None:
+    default = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    raw = env.get("MAP_TILES_URL", default).strip()
+    if not raw or raw.lower() == "none":
+        return None
+    if not raw.startswith("https://") or "{z}" not in raw:
+        raise ConfigError("MAP_TILES_URL must be an https:// address with {z}, {x} and {y} in it, or 'none'.")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app and the command line need to know about their surroundings."""
@@ -96,8 +106,9 @@ class Settings:
     lockout_max: timedelta = timedelta(hours=1)
     login_rate_limit: str = "20 per minute;200 per hour"
     rate_limit_storage: str = "memory://"
+    # Optional street-map tiles under the map (off by default; the map needs no tile server).
+    map_tiles_url: str | None = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     testing: bool = False
-    extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -117,6 +128,7 @@ class Settings:
             absolute_timeout=timedelta(hours=_int(env, "SESSION_MAX_HOURS", 12, 1, 24 * 7)),
             secure_cookies=_bool(env, "SECURE_COOKIES", False),
             rate_limit_storage=env.get("RATELIMIT_STORAGE_URI", "memory://"),
+            map_tiles_url=_tiles_url(env),
         )
         return replace(settings, **overrides) if overrides else settings
 

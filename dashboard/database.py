@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,10 @@ def make_engine(url: str, **kwargs) -> Engine:
             if ":memory:" not in url and url != "sqlite://":
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
+            try:  # SQLite builds without the math functions lack floor(), which queries use
+                cur.execute("SELECT floor(1.5)")
+            except Exception:  # noqa: BLE001 - sqlite3.OperationalError on such builds
+                dbapi_conn.create_function("floor", 1, math.floor, deterministic=True)
             cur.close()
 
         return engine

@@ -84,3 +84,69 @@ def load_reference_data(session: Session) -> dict[str, int]:
         counts["strands"] += 1
     session.flush()
     return counts
+
+
+MIDLANDS_REGIONS = ("E12000004", "E12000005")  # East Midlands, West Midlands
+REGIONS_GEOJSON = DATA_DIR / "england_wales_regions.geojson"
+
+
+@lru_cache(maxsize=4)
+def map_boundaries(kind: str) -> dict:
+    """Boundaries for the map, with only `code` and `name` on each feature (smaller to send).
+
+    kind: "district" (the 65 districts), "force" (the 9 police force areas) or "region" (the two
+    Midlands regions).
+    """
+    if kind == "district":
+        source = boundaries("district")
+        keys = ("code", "name")
+    elif kind == "force":
+        source = boundaries("force")
+        keys = ("pfa_code", "police_force")
+    elif kind == "region":
+        source = json.loads(REGIONS_GEOJSON.read_text(encoding="utf-8"))
+        source = {
+            "type": "FeatureCollection",
+            "features": [f for f in source["features"] if f["properties"]["code"] in MIDLANDS_REGIONS],
+        }
+        keys = ("code", "name")
+    else:
+        raise ValueError(f"Unknown kind of boundary: {kind!r}")
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"code": f["properties"][keys[0]], "name": f["properties"][keys[1]]},
+                "geometry": f["geometry"],
+            }
+            for f in source["features"]
+        ],
+    }
+
+
+def _ring_centroid(ring: list[list[float]]) -> tuple[float, float, float]:
+    """Area-weighted centroid (lon, lat) and absolute area of one polygon ring."""
+    area = cx = cy = 0.0
+    for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True):
+        cross = x0 * y1 - x1 * y0
+        area += cross
+        cx += (x0 + x1) * cross
+        cy += (y0 + y1) * cross
+    if area == 0:
+        xs, ys = zip(*ring, strict=True)
+        return sum(xs) / len(xs), sum(ys) / len(ys), 0.0
+    return cx / (3 * area), cy / (3 * area), abs(area / 2)
+
+
+@lru_cache(maxsize=4)
+def label_points(kind: str) -> dict[str, tuple[float, float]]:
+    """Where to print each unit's label on the map: the centroid of its largest polygon, as
+    (latitude, longitude)."""
+    points = {}
+    for feature in map_boundaries(kind)["features"]:
+        geometry = feature["geometry"]
+        polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+        best = max((_ring_centroid([list(p) for p in polygon[0]]) for polygon in polygons), key=lambda c: c[2])
+        points[feature["properties"]["code"]] = (round(best[1], 5), round(best[0], 5))
+    return points

@@ -123,7 +123,7 @@ TENSION_LEVELS = {
     1: TensionLevel(1, "Low", "#FFFFB2", "#000000"),
     2: TensionLevel(2, "Moderate", "#FECC5C", "#000000"),
     3: TensionLevel(3, "Elevated", "#FD8D3C", "#000000"),
-    4: TensionLevel(4, "High", "#E31A1C", "#000000"),
+    4: TensionLevel(4, "High", "#E31A1C", "#FFFFFF"),
     5: TensionLevel(5, "Critical", "#800026", "#FFFFFF"),
 }
 

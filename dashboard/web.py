@@ -32,7 +32,7 @@ from sqlalchemy import select, text
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from . import auth
+from . import auth, geography
 from .access import Viewer
 from .config import Settings
 from .database import Database
@@ -45,7 +45,7 @@ CSRF_COOKIE = "_csrf_token"  # the cookie dash-renderer reads for its X-CSRFToke
 # Routes anyone may reach: the sign-in page, the health check and the sign-in page's own assets.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.health"})
 PUBLIC_PATHS = frozenset({"/assets/vendor/bootstrap.min.css", "/assets/app.css"})
-STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/geo/")
 
 TIMEOUT_MESSAGES = {
     "idle": "You were signed out after 30 minutes without activity. Please sign in again.",
@@ -221,6 +221,17 @@ def health():
     return Response(json.dumps({"status": "ok"}), 200, mimetype="application/json")
 
 
+@bp.route("/geo/<kind>.geojson")
+def boundaries(kind: str):
+    """Map boundaries (reference data, no records), sent once and then cached by the browser."""
+    if kind not in {"district", "force", "region"}:
+        return Response("Not found", 404)
+    body = json.dumps(geography.map_boundaries(kind), separators=(",", ":"))
+    return Response(
+        body, 200, mimetype="application/geo+json", headers={"Cache-Control": "private, max-age=86400"}
+    )
+
+
 def _load_user(token: str):
     ext = extension()
     with ext.db.session() as s:
@@ -248,17 +259,18 @@ def _guard():
     return redirect(url_for("auth.login", **args))
 
 
-def _content_security_policy(script_hashes: list[str]) -> str:
+def _content_security_policy(script_hashes: list[str], tiles_origin: str = "") -> str:
     scripts = " ".join(script_hashes)  # Dash gives them quoted: 'sha256-...'
+    tiles = f" {tiles_origin}" if tiles_origin else ""
     return "; ".join(
         [
             "default-src 'self'",
             f"script-src 'self' {scripts}".strip(),
             # Plotly and Dash components set inline styles at run time.
             "style-src 'self' 'unsafe-inline'",
-            "img-src 'self' data: blob:",
+            f"img-src 'self' data: blob:{tiles}",
             "font-src 'self' data:",
-            "connect-src 'self'",
+            f"connect-src 'self'{tiles}",
             # MapLibre (the map traces) runs its workers from blob: URLs.
             "worker-src 'self' blob:",
             "child-src 'self' blob:",
@@ -272,8 +284,10 @@ def _content_security_policy(script_hashes: list[str]) -> str:
 
 def _csp() -> str:
     source = current_app.config.get("DASHBOARD_INLINE_SCRIPT_HASHES")
+    tiles = extension().settings.map_tiles_url
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(tiles)) if tiles else ""
     # Dash adds inline scripts (its renderer, clientside callbacks) up to its first request.
-    return _content_security_policy(list(source()) if source else [])
+    return _content_security_policy(list(source()) if source else [], origin)
 
 
 def _security_headers(response: Response) -> Response:

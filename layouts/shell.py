@@ -6,8 +6,8 @@ import dash
 from dash import dcc, html
 from flask_wtf.csrf import generate_csrf
 
+from dashboard.access import Viewer
 from dashboard.reference import ROLE_LABELS, Role
-from dashboard.web import current_viewer, demo_mode
 
 DEMO_NOTICE = (
     "Demo: this installation holds synthetic demonstration data. "
@@ -15,12 +15,10 @@ DEMO_NOTICE = (
 )
 
 
-def _nav(role: str) -> html.Nav:
-    from . import nav_pages
-
+def _nav(pages: list[dict]) -> html.Nav:
     links = [
         html.Li(dcc.Link(p["name"], href=p["relative_path"], className="nav-link"), className="nav-item")
-        for p in nav_pages(role)
+        for p in pages
     ]
     return html.Nav(html.Ul(links, className="navbar-nav me-auto"), **{"aria-label": "Main"})
 
@@ -37,10 +35,8 @@ def _sign_out() -> html.Form:
     )
 
 
-def layout():
-    viewer = current_viewer()
-    if viewer is None:  # the route guard makes this unreachable; deny all the same
-        return html.Div("Sign in required.")
+def frame(viewer: Viewer, pages: list[dict], demo: bool) -> html.Div:
+    """The frame around every page, for this viewer."""
     who = html.Div(
         [
             html.Span(viewer.name, className="fw-semibold", id="shell-user-name"),
@@ -53,7 +49,7 @@ def layout():
         html.Div(
             [
                 dcc.Link("Midlands Partnership Dashboard", href="/", className="app-brand me-4"),
-                _nav(viewer.role),
+                _nav(pages),
                 html.Div([who, _sign_out()], className="d-flex align-items-center flex-wrap"),
             ],
             className="container-fluid d-flex align-items-center flex-wrap gap-2 py-2",
@@ -64,7 +60,7 @@ def layout():
         html.A("Skip to main content", href="#main", className="visually-hidden-focusable skip-link"),
         header,
     ]
-    if demo_mode():
+    if demo:
         children.append(html.Div(DEMO_NOTICE, className="demo-banner", role="note", id="shell-demo-notice"))
     children.append(html.Main(dash.page_container, id="main", className="container-fluid py-3", tabIndex="-1"))
     return html.Div(children)

@@ -43,14 +43,14 @@ def sign_in(client, email, password=TEST_PASSWORD, next_url="/"):
 
 def callback_body(period="all"):
     return {
-        "output": "home-marking-counts.children",
-        "outputs": {"id": "home-marking-counts", "property": "children"},
-        "inputs": [{"id": "home-period", "property": "value", "value": period}],
-        "changedPropIds": ["home-period.value"],
+        "output": "access-marking-counts.children",
+        "outputs": {"id": "access-marking-counts", "property": "children"},
+        "inputs": [{"id": "access-period", "property": "value", "value": period}],
+        "changedPropIds": ["access-period.value"],
     }
 
 
-def call_home_callback(client, period="all", token=None):
+def call_access_callback(client, period="all", token=None):
     if token is None:
         client.get("/")  # a page load sets the CSRF cookie Dash reads
         token = client.get_cookie("_csrf_token").value
@@ -317,8 +317,8 @@ def test_callbacks_need_the_csrf_header(client, people):
     sign_in(client, people.police_member.email)
     client.get("/")
     assert client.post("/_dash-update-component", json=callback_body()).status_code == 400
-    assert call_home_callback(client, token="forged-token").status_code == 400
-    assert call_home_callback(client).status_code == 200
+    assert call_access_callback(client, token="forged-token").status_code == 400
+    assert call_access_callback(client).status_code == 200
 
 
 def test_callback_counts_only_what_the_viewer_may_see(sqlite_db, client, people):
@@ -327,16 +327,16 @@ def test_callback_counts_only_what_the_viewer_may_see(sqlite_db, client, people)
         add_incident(s, pat, Marking.GREEN)
         add_incident(s, pat, Marking.AMBER_STRICT)
     sign_in(client, people.council_member.email)
-    body = json.dumps(call_home_callback(client).get_json())
+    body = json.dumps(call_access_callback(client).get_json())
     assert "You can see 1 incidents" in body
     pat_client = client.application.test_client()
     sign_in(pat_client, people.police_member.email)
-    assert "You can see 2 incidents" in json.dumps(call_home_callback(pat_client).get_json())
+    assert "You can see 2 incidents" in json.dumps(call_access_callback(pat_client).get_json())
 
 
 def test_sci_gets_nothing_from_record_callbacks(client, people):
     sign_in(client, people.sci.email)
-    assert call_home_callback(client).status_code == 204
+    assert call_access_callback(client).status_code == 204
 
 
 def test_security_headers(client, people):

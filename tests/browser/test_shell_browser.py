@@ -41,8 +41,10 @@ def test_shell001_sign_in_see_shell_and_sign_out(dash_duo, demo_app):
     assert "Test Council" in dash_duo.find_element("#shell-user-org").text
     assert "Member" in dash_duo.find_element("#shell-user-role").text
     assert "synthetic demonstration data" in dash_duo.find_element("#shell-demo-notice").text
+    dash_duo.wait_for_contains_text("#overview-summary", "Most incidents", timeout=15)
+    dash_duo.find_element("a.nav-link[href='/access']").click()
     # the callback ran through the gate: the council sees the GREEN record, not the AMBER+STRICT one
-    dash_duo.wait_for_contains_text("#home-counts-summary", "You can see 1 incidents", timeout=10)
+    dash_duo.wait_for_contains_text("#access-counts-summary", "You can see 1 incidents", timeout=10)
 
     assert axe_violations(dash_duo.driver) == []
     assert dash_duo.get_logs() == []
@@ -57,17 +59,18 @@ def test_shell002_keyboard_reaches_skip_link_and_period_choice(dash_duo, demo_ap
     app, people = demo_app
     dash_duo.start_server(app, navigate=False)
     sign_in(dash_duo, people.police_member.email, TEST_PASSWORD)
-    dash_duo.wait_for_contains_text("#home-counts-summary", "You can see 2 incidents", timeout=10)
+    dash_duo.driver.get(dash_duo.server.url + "/access")  # a fresh page: focus starts at the top
+    dash_duo.wait_for_contains_text("#access-counts-summary", "You can see 2 incidents", timeout=10)
     body = dash_duo.driver.find_element(By.TAG_NAME, "body")
     body.send_keys(Keys.TAB)
     focused = dash_duo.driver.switch_to.active_element
     assert focused.text == "Skip to main content"
     # choose "All time" with the keyboard alone: Tab from the chosen radio, then Space
-    dash_duo.find_element("#home-period input[value='12m']").send_keys(Keys.TAB)
+    dash_duo.find_element("#access-period input[value='12m']").send_keys(Keys.TAB)
     focused = dash_duo.driver.switch_to.active_element
     assert focused.get_attribute("value") == "all"
     focused.send_keys(Keys.SPACE)
-    dash_duo.wait_for_contains_text("#home-counts-summary", "in all time", timeout=10)
+    dash_duo.wait_for_contains_text("#access-counts-summary", "in all time", timeout=10)
     assert dash_duo.get_logs() == []
 
 
@@ -75,7 +78,8 @@ def test_shell003_ended_session_sends_the_user_to_sign_in(dash_duo, demo_app, sq
     app, people = demo_app
     dash_duo.start_server(app, navigate=False)
     sign_in(dash_duo, people.police_member.email, TEST_PASSWORD)
-    dash_duo.wait_for_contains_text("#home-counts-summary", "You can see 2 incidents", timeout=10)
+    dash_duo.find_element("a.nav-link[href='/access']").click()
+    dash_duo.wait_for_contains_text("#access-counts-summary", "You can see 2 incidents", timeout=10)
     with sqlite_db.session() as s:
         s.execute(
             update(UserSession)

@@ -1,4 +1,4 @@
-"""The overview page: who you are signed in as, what you may see, and how many records that is."""
+"""Your access: who you are signed in as, what you may see, and how many records that is."""
 
 from __future__ import annotations
 
@@ -49,25 +49,25 @@ def _access_rules(viewer: Viewer) -> html.Ul:
 def layout(viewer: Viewer, **_query):
     return html.Div(
         [
-            html.H1("Overview"),
+            html.H1("Your access"),
             html.P(
                 f"Signed in as {viewer.name} of {viewer.organisation_name}. "
                 "Every figure on this dashboard counts only the records you are allowed to see.",
                 className="lead",
             ),
-            card("What you can see", _access_rules(viewer), id_="home-access"),
+            card("What you can see", _access_rules(viewer), id_="access-access"),
             card(
                 "Incidents you can see, by handling marking",
                 html.Fieldset(
                     [
                         html.Legend("Period", className="form-label fs-6 fw-semibold"),
                         # dbc's radios are plain labelled inputs (Dash 4's own use listbox roles).
-                        dbc.RadioItems(id="home-period", options=PERIODS, value="12m", inline=True),
+                        dbc.RadioItems(id="access-period", options=PERIODS, value="12m", inline=True),
                     ],
                     className="mb-3",
                 ),
-                dcc.Loading(html.Div(id="home-marking-counts", **{"aria-live": "polite"}), type="dot"),
-                id_="home-counts",
+                dcc.Loading(html.Div(id="access-marking-counts", **{"aria-live": "polite"}), type="dot"),
+                id_="access-counts",
             )
             if viewer.role != Role.SCI
             else html.Div(),
@@ -96,4 +96,4 @@ def marking_table(rows: list[MarkingCount], period: str) -> html.Div:
         ],
         className="table table-sm w-auto",
     )
-    return html.Div([html.P(summary, id="home-counts-summary"), table])
+    return html.Div([html.P(summary, id="access-counts-summary"), table])

@@ -9,19 +9,23 @@ from dash.exceptions import PreventUpdate
 from dashboard import queries
 from dashboard.reference import Role
 from dashboard.web import get_db
-from layouts import home
+from layouts import my_access
 
 from .common import require_viewer
 
 PARTNERS = {Role.MEMBER, Role.CHAIR, Role.ADMIN}
 
 
+def page(viewer, **_query):
+    return my_access.layout(viewer)
+
+
 def register(app: dash.Dash) -> None:
-    @app.callback(Output("home-marking-counts", "children"), Input("home-period", "value"))
+    @app.callback(Output("access-marking-counts", "children"), Input("access-period", "value"))
     def marking_counts(period):
         viewer = require_viewer(PARTNERS)
-        if period not in home.PERIOD_LABELS:
+        if period not in my_access.PERIOD_LABELS:
             raise PreventUpdate
         with get_db().session() as session:
             rows = queries.incidents_by_marking(session, viewer, queries.period_filters(period))
-        return home.marking_table(rows, period)
+        return my_access.marking_table(rows, period)

@@ -1,0 +1,77 @@
+"""The pages of the app: which exist, who may open them, and how each is loaded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+import dash
+
+from dashboard.reference import Role
+from dashboard.web import current_viewer, demo_mode
+from layouts import not_found, shell
+
+from . import my_access, overview
+
+PARTNERS = frozenset({Role.MEMBER, Role.CHAIR, Role.ADMIN})
+EVERYONE = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class Page:
+    key: str
+    path: str
+    name: str
+    title: str
+    roles: frozenset[str]
+    load: Callable  # (viewer, **query) -> components
+
+
+# Only pages that are built are listed; the navigation shows each to the roles it serves.
+PAGES = [
+    Page("overview", "/", "Overview", "Regional overview", EVERYONE, overview.page),
+    Page("access", "/access", "Your access", "Your access", EVERYONE, my_access.page),
+]
+
+
+def _guarded(page: Page):
+    """The page for viewers whose role it serves, and a refusal for anyone else."""
+
+    @wraps(page.load)
+    def layout(**query):
+        viewer = current_viewer()
+        if viewer is None or viewer.role not in page.roles:
+            return shell.no_access(page.name)
+        return page.load(viewer, **query)
+
+    return layout
+
+
+def register_pages(app: dash.Dash) -> None:
+    for order, page in enumerate(PAGES):
+        dash.register_page(
+            f"pages.{page.key}",
+            path=page.path,
+            name=page.name,
+            title=f"{page.title} - Midlands Partnership Dashboard",
+            order=order,
+            layout=_guarded(page),
+            roles=sorted(page.roles),
+        )
+    dash.register_page(
+        "not_found_404", path="/404", name="Not found", title="Page not found", layout=not_found.layout
+    )
+
+
+def nav_pages(role: str) -> list[dict]:
+    """Registered pages this role may open, in navigation order."""
+    return [p for p in dash.page_registry.values() if role in p.get("roles", ())]
+
+
+def app_layout():
+    """The app's layout for the signed-in viewer (the route guard has checked they are)."""
+    viewer = current_viewer()
+    if viewer is None:
+        return shell.no_access("Midlands Partnership Dashboard")
+    return shell.frame(viewer, nav_pages(viewer.role), demo_mode())
