@@ -126,15 +126,15 @@ def cmd_seed_demo(args, settings: Settings) -> int:
     with db.session() as session:
         load_reference_data(session)
     started = time.perf_counter()
-    if args.replace:
-        demo.clear_records(db)
     try:
+        # with --replace, clearing and reseeding are one transaction: a failure keeps the old data
         sign_ins = demo.seed_demo(
             db,
             incidents=args.incidents,
             seed=args.seed,
             today=args.today,
             progress=lambda message: print(f"  {message}", flush=True),
+            replace=args.replace,
         )
     except demo.DemoDataError as exc:
         raise CommandError(str(exc)) from None

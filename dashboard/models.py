@@ -285,6 +285,9 @@ class Incident(Base):
         Index("ix_incidents_area_occurred", "area_code", "occurred_on"),
         Index("ix_incidents_source_org", "source_org_id"),
         Index("ix_incidents_reporter", "reporter_id"),
+        # foreign keys that deletes look up
+        Index("ix_incidents_corroborates", "corroborates_id"),
+        Index("ix_incidents_deleted_by", "deleted_by_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -449,7 +452,7 @@ action_incidents = Table(
     "action_incidents",
     Base.metadata,
     Column("action_id", ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True),
-    Column("incident_id", ForeignKey("incidents.id"), primary_key=True),
+    Column("incident_id", ForeignKey("incidents.id"), primary_key=True, index=True),
 )
 action_areas = Table(
     "action_areas",

@@ -465,6 +465,10 @@ def upgrade() -> None:
     with op.batch_alter_table('action_updates', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_action_updates_action_id'), ['action_id'], unique=False)
 
+    op.create_index('ix_incidents_corroborates', 'incidents', ['corroborates_id'], unique=False)
+    op.create_index('ix_incidents_deleted_by', 'incidents', ['deleted_by_id'], unique=False)
+    op.create_index(op.f('ix_action_incidents_incident_id'), 'action_incidents', ['incident_id'], unique=False)
+
     # ### end Alembic commands ###
 
     statements = APPEND_ONLY_POSTGRES if op.get_bind().dialect.name == "postgresql" else APPEND_ONLY_SQLITE
