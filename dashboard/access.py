@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from .models import (
     Action,
     Incident,
+    IncidentMonthlyCount,
     Meeting,
     Resource,
+    Strand,
     TensionAssessment,
     TriggerEvent,
     User,
@@ -28,9 +30,17 @@ from .models import (
     assessment_recipients,
     incident_organisations,
     incident_recipients,
-    incident_strands,
 )
-from .reference import PUBLISHABLE_MARKINGS, Marking, MembershipStatus, Role, UserStatus
+from .reference import (
+    AUDIENCE_CLEAR,
+    AUDIENCE_LISTED,
+    AUDIENCE_PARTNERS,
+    PUBLISHABLE_MARKINGS,
+    Marking,
+    MembershipStatus,
+    Role,
+    UserStatus,
+)
 
 
 class Purpose(StrEnum):
@@ -113,6 +123,7 @@ _UNMARKED = (TriggerEvent, Meeting, Action, Resource)
 # The date each record type is filtered by.
 _DATE_COLUMN = {
     Incident: Incident.occurred_on,
+    IncidentMonthlyCount: IncidentMonthlyCount.month,
     TensionAssessment: TensionAssessment.assessed_on,
     TriggerEvent: TriggerEvent.starts_on,
     Meeting: Meeting.held_on,
@@ -150,7 +161,62 @@ def _marking_condition(viewer: Viewer, model, purpose: Purpose) -> ColumnElement
     )
 
 
-def _access_condition(viewer: Viewer, model, purpose: Purpose) -> ColumnElement[bool]:
+def visible_audiences(viewer: Viewer, purpose: Purpose) -> list[int]:
+    """The incident audiences (reference.AUDIENCE_*) this viewer may count or see; the same
+    rules as `_marking_condition`, for records whose marking is summed up in one number."""
+    if not viewer.active:
+        return []
+    if viewer.role == Role.SCI:
+        return [AUDIENCE_CLEAR, AUDIENCE_PARTNERS] if purpose is Purpose.AGGREGATE else []
+    if viewer.role not in PARTNERSHIP_ROLES:
+        return []
+    if not viewer.organisation_active:
+        return [AUDIENCE_CLEAR]
+    return [AUDIENCE_CLEAR, AUDIENCE_PARTNERS, viewer.organisation_id, AUDIENCE_LISTED]
+
+
+def _incident_condition(viewer: Viewer, purpose: Purpose) -> ColumnElement[bool]:
+    """The TLP rules for incidents through their audience, so the database answers from the
+    figures index; only AMBER and RED records (one shared audience) look at their lists."""
+    audiences = visible_audiences(viewer, purpose)
+    if not audiences:
+        return false()
+    condition = Incident.audience.in_(audiences)
+    if AUDIENCE_LISTED in audiences:
+        recipients, listed = _MARKED[Incident]
+        amber = and_(
+            Incident.marking == Marking.AMBER.value,
+            or_(
+                Incident.source_org_id == viewer.organisation_id,
+                Incident.id.in_(
+                    select(listed.c.record_id).where(listed.c.organisation_id == viewer.organisation_id)
+                ),
+            ),
+        )
+        red = and_(
+            Incident.marking == Marking.RED.value,
+            or_(
+                Incident.reporter_id == viewer.user_id,
+                Incident.id.in_(select(recipients.c.record_id).where(recipients.c.user_id == viewer.user_id)),
+            ),
+        )
+        condition = and_(condition, or_(Incident.audience != AUDIENCE_LISTED, amber, red))
+    return condition
+
+
+def _rollup_condition(viewer: Viewer, purpose: Purpose) -> ColumnElement[bool]:
+    """Monthly counts hold no AMBER or RED records and are never records themselves."""
+    if purpose is not Purpose.AGGREGATE:
+        return false()
+    audiences = [a for a in visible_audiences(viewer, purpose) if a != AUDIENCE_LISTED]
+    return IncidentMonthlyCount.audience.in_(audiences) if audiences else false()
+
+
+def _access_condition(viewer: Viewer, model, purpose: Purpose, include_deleted: bool) -> ColumnElement[bool]:
+    if model is Incident and not include_deleted:
+        return _incident_condition(viewer, purpose)
+    if model is IncidentMonthlyCount:
+        return _rollup_condition(viewer, purpose)
     if model in _MARKED:
         return _marking_condition(viewer, model, purpose)
     if model in _UNMARKED:
@@ -169,6 +235,11 @@ def _filter_conditions(model, filters: RecordFilters) -> list[ColumnElement[bool
         conditions.append(model.area_code.in_(filters.areas))
     if filters.markings and hasattr(model, "marking"):
         conditions.append(model.marking.in_(filters.markings))
+    if filters.markings and model is IncidentMonthlyCount:
+        audiences = {Marking.CLEAR.value: AUDIENCE_CLEAR, Marking.GREEN.value: AUDIENCE_PARTNERS}
+        wanted = [audiences[m] for m in filters.markings if m in audiences]
+        strict = Marking.AMBER_STRICT.value in filters.markings
+        conditions.append(or_(model.audience.in_(wanted), model.audience > 0 if strict else false()))
     if filters.organisations and hasattr(model, "source_org_id"):
         conditions.append(model.source_org_id.in_(filters.organisations))
     if model is Incident:
@@ -177,13 +248,12 @@ def _filter_conditions(model, filters: RecordFilters) -> list[ColumnElement[bool
         if filters.verification:
             conditions.append(Incident.verification.in_(filters.verification))
         if filters.strands:
-            conditions.append(
-                Incident.id.in_(
-                    select(incident_strands.c.incident_id).where(
-                        incident_strands.c.strand_code.in_(filters.strands)
-                    )
-                )
+            wanted = (
+                select(func.coalesce(func.sum(literal(1).op("<<")(Strand.bit)), 0))
+                .where(Strand.code.in_(filters.strands))
+                .scalar_subquery()
             )
+            conditions.append(Incident.strand_mask.op("&")(wanted) != 0)
     return conditions
 
 
@@ -199,8 +269,10 @@ def visible(
     `visible(v, Incident, f, Purpose.AGGREGATE).with_only_columns(Incident.area_code, func.count())`.
     """
     filters = filters or RecordFilters()
-    conditions = [_access_condition(viewer, model, purpose)]
-    if hasattr(model, "deleted_at") and not (filters.include_deleted and viewer.role == Role.ADMIN):
+    include_deleted = filters.include_deleted and viewer.role == Role.ADMIN
+    conditions = [_access_condition(viewer, model, purpose, include_deleted)]
+    # (an incident's audience already leaves deleted records out)
+    if hasattr(model, "deleted_at") and not include_deleted and model is not Incident:
         conditions.append(model.deleted_at.is_(None))
     conditions.extend(_filter_conditions(model, filters))
     return select(model).where(and_(*conditions))

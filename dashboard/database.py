@@ -42,6 +42,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.factory = sessionmaker(self.engine, expire_on_commit=False)
+        from .rollups import keep_in_step  # the monthly counts follow every change to incidents
+
+        keep_in_step(self.factory)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -26,7 +26,7 @@ from itertools import islice
 import numpy as np
 from sqlalchemy import Connection, Table, literal, literal_column, select, text
 
-from . import geography, passwords
+from . import geography, passwords, rollups
 from .database import Database
 from .models import (
     Action,
@@ -431,12 +431,22 @@ def seed_demo(
         _add_meetings(conn, plan, people, triggers, data)
         say("Adding resources and the joint party statement")
         _add_resources(conn, plan, people)
+        say("Counting incidents by month")
+        rollups.refresh_months(conn)
         _add_settings(conn, plan, incidents)
         writer.reset_id_sequences(SEEDED_TABLES)
         if replace:
             _check_foreign_keys(conn)
+    _analyse(db)
     say(f"Demo data ready in {time.perf_counter() - began:.1f} s")
     return sign_ins
+
+
+def _analyse(db: Database) -> None:
+    """Refresh the query planner's statistics after a bulk load, so it picks the right indexes."""
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
 
 
 def clear_records(db: Database) -> None:
@@ -1378,6 +1388,7 @@ def _write_incidents(writer: _BulkWriter, plan: _Plan, data: _IncidentData) -> N
         _Column("deleted_at", "timestamp", np.maximum(data.deleted, 0), kept),
         _Column("deleted_by_id", "int", data.reporter, kept),
         _Column("version", "int", np.ones(n, dtype=np.int64)),
+        _Column("strand_mask", "int", _strand_masks(writer, n, *data.strands)),
     ])
     rows, strands = data.strands
     writer.write(incident_strands.name, [
@@ -1391,6 +1402,15 @@ def _write_incidents(writer: _BulkWriter, plan: _Plan, data: _IncidentData) -> N
     ):
         first = "incident_id" if table is incident_triggers else "record_id"
         writer.write(table.name, [_Column(first, "int", ids[rows]), _Column(column, "int", other)])
+
+
+def _strand_masks(writer: _BulkWriter, n: int, rows: np.ndarray, strands: np.ndarray) -> np.ndarray:
+    """Each incident's strands as the bits the database gives them (Strand.bit)."""
+    bits = dict(writer.conn.execute(select(Strand.code, Strand.bit)).all())
+    bit_of = np.array([bits[code] for code, _label, _local in DEFAULT_STRANDS], dtype=np.int64)
+    masks = np.zeros(n, dtype=np.int64)
+    np.bitwise_or.at(masks, rows, np.left_shift(1, bit_of[strands]))
+    return masks
 
 
 # --- tension assessments -----------------------------------------------------------------------

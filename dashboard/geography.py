@@ -77,10 +77,11 @@ def load_reference_data(session: Session) -> dict[str, int]:
         if code not in have:
             session.add(IncidentCategory(code=code, label=label, sort_order=order, active=True))
         counts["categories"] += 1
-    have = set(session.scalars(select(Strand.code)))
+    have = dict(session.execute(select(Strand.code, Strand.bit)).all())
+    free_bits = (b for b in range(31) if b not in set(have.values()))
     for code, label, local in DEFAULT_STRANDS:
         if code not in have:
-            session.add(Strand(code=code, label=label, local=local, active=True))
+            session.add(Strand(code=code, label=label, local=local, active=True, bit=next(free_bits)))
         counts["strands"] += 1
     session.flush()
     return counts

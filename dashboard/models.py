@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Computed,
     Date,
     DateTime,
     Float,
@@ -32,6 +33,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .reference import (
+    AUDIENCE_CLEAR,
+    AUDIENCE_DELETED,
+    AUDIENCE_LISTED,
+    AUDIENCE_PARTNERS,
     ActionStatus,
     Confidence,
     DatePrecision,
@@ -141,6 +146,8 @@ class Strand(Base):
     label: Mapped[str] = mapped_column(String(120), unique=True)
     local: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # This strand's bit in Incident.strand_mask (0 to 30).
+    bit: Mapped[int] = mapped_column(SmallInteger, unique=True)
 
 
 class AppSetting(Base):
@@ -279,9 +286,14 @@ class Incident(Base):
         _one_of("location_precision", list(LocationPrecision)),
         _one_of("verification", list(Verification)),
         CheckConstraint("severity BETWEEN 1 AND 4", name="severity_range"),
-        # The views filter by date first, then group by area or category.
-        Index("ix_incidents_occurred_area", "occurred_on", "area_code"),
-        Index("ix_incidents_occurred_category", "occurred_on", "category_code"),
+        # The figures: who may see it (audience), then the date, then every column the filters
+        # and groupings use, so that counting reads this index alone, never the table.
+        Index(
+            "ix_incidents_audience_figures",
+            "audience", "occurred_on", "area_code", "category_code", "verification",
+            "source_org_id", "marking", "reporter_id", "strand_mask",
+        ),
+        # One district's records, newest first (the drill-down).
         Index("ix_incidents_area_occurred", "area_code", "occurred_on"),
         Index("ix_incidents_source_org", "source_org_id"),
         Index("ix_incidents_reporter", "reporter_id"),
@@ -313,6 +325,23 @@ class Incident(Base):
     deleted_at: Mapped[datetime | None]
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The record's strands (incident_strands) as bits (Strand.bit), so that the figures can
+    # filter by strand from their index; kept in step on every flush (rollups.py).
+    strand_mask: Mapped[int] = mapped_column(Integer, default=0)
+    # Who may see the record, as one small number the database keeps in step with the marking,
+    # originating organisation and deletion (see reference.AUDIENCE_*): the access gate counts
+    # by it without reading the table. AMBER and RED need their lists, so share one value.
+    audience: Mapped[int] = mapped_column(
+        Integer,
+        Computed(
+            f"CASE WHEN deleted_at IS NOT NULL THEN {AUDIENCE_DELETED} "
+            f"WHEN marking = '{Marking.CLEAR.value}' THEN {AUDIENCE_CLEAR} "
+            f"WHEN marking = '{Marking.GREEN.value}' THEN {AUDIENCE_PARTNERS} "
+            f"WHEN marking = '{Marking.AMBER_STRICT.value}' THEN source_org_id "
+            f"ELSE {AUDIENCE_LISTED} END",
+            persisted=True,
+        ),
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -327,6 +356,22 @@ class Incident(Base):
         secondary=incident_organisations
     )
     trigger_events: Mapped[list[TriggerEvent]] = relationship(secondary=incident_triggers)
+
+
+class IncidentMonthlyCount(Base):
+    """Incidents per month, district and audience: a summary the figures read for whole months.
+
+    Kept in step with the incidents by `rollups.refresh_months` (called on every flush that
+    touches incidents, and after bulk loads). AMBER and RED records are not in it: who may see
+    them depends on their lists, so the figures count those from the incidents themselves.
+    """
+
+    __tablename__ = "incident_monthly_counts"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day of the month
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), primary_key=True)
+    audience: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incidents: Mapped[int] = mapped_column(Integer)
 
 
 class TensionAssessment(Base):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from .access import Purpose, RecordFilters, Viewer, visible
@@ -27,6 +27,7 @@ from .models import (
     trigger_event_areas,
 )
 from .reference import TENSION_LEVELS, ActionStatus, LocationPrecision, Role
+from .rollups import incidents_by_area
 
 
 class Geography(StrEnum):
@@ -154,17 +155,9 @@ def area_overview(
     if filters.start is None or filters.end is None:
         raise ValueError("The overview needs a start and an end date.")
     prev_start, prev_end = previous_period(filters.start, filters.end)
-    both = replace(filters, start=prev_start)
-    counts_stmt = (
-        visible(viewer, Incident, both, Purpose.AGGREGATE)
-        .with_only_columns(
-            Incident.area_code,
-            func.sum(case((Incident.occurred_on >= filters.start, 1), else_=0)).label("current"),
-            func.sum(case((Incident.occurred_on < filters.start, 1), else_=0)).label("previous"),
-        )
-        .group_by(Incident.area_code)
-    )
-    counts = {code: (int(cur or 0), int(prev or 0)) for code, cur, prev in session.execute(counts_stmt)}
+    current = incidents_by_area(session, viewer, filters)
+    previous = incidents_by_area(session, viewer, replace(filters, start=prev_start, end=prev_end))
+    counts = {code: (current.get(code, 0), previous.get(code, 0)) for code in current.keys() | previous.keys()}
     tension = _tension_by_district(session, viewer, filters, filters.end)
 
     units: dict[str, dict] = {}

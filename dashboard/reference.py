@@ -34,6 +34,13 @@ MARKING_DESCRIPTIONS = {
     Marking.CLEAR: "Anyone with an account; may be published after disclosure control",
 }
 
+# An incident's audience (models.Incident.audience): who may see it, as one number. A positive
+# number is the originating organisation's id (TLP:AMBER+STRICT).
+AUDIENCE_CLEAR = -1  # TLP:CLEAR: anyone with an account
+AUDIENCE_PARTNERS = 0  # TLP:GREEN: every member of the partnership
+AUDIENCE_LISTED = -2  # TLP:AMBER and TLP:RED: decided by the lists on the record
+AUDIENCE_DELETED = -9  # soft-deleted: nobody, in any figure
+
 # Only these ever enter national (SCI) summaries or anything published.
 PUBLISHABLE_MARKINGS = (Marking.GREEN, Marking.CLEAR)
 

@@ -99,7 +99,9 @@ def upgrade() -> None:
     sa.Column('label', sa.String(length=120), nullable=False),
     sa.Column('local', sa.Boolean(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('bit', sa.SmallInteger(), nullable=False),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_strands')),
+    sa.UniqueConstraint('bit', name=op.f('uq_strands_bit')),
     sa.UniqueConstraint('label', name=op.f('uq_strands_label'))
     )
     op.create_table('area_successions',
@@ -109,6 +111,14 @@ def upgrade() -> None:
     sa.Column('ended_on', sa.Date(), nullable=False),
     sa.ForeignKeyConstraint(['new_code'], ['areas.code'], name=op.f('fk_area_successions_new_code_areas')),
     sa.PrimaryKeyConstraint('old_code', name=op.f('pk_area_successions'))
+    )
+    op.create_table('incident_monthly_counts',
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('area_code', sa.String(length=9), nullable=False),
+    sa.Column('audience', sa.Integer(), nullable=False),
+    sa.Column('incidents', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['area_code'], ['areas.code'], name=op.f('fk_incident_monthly_counts_area_code_areas')),
+    sa.PrimaryKeyConstraint('month', 'area_code', 'audience', name=op.f('pk_incident_monthly_counts'))
     )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -173,6 +183,8 @@ def upgrade() -> None:
     sa.Column('deleted_at', dashboard.models.UTCDateTime(), nullable=True),
     sa.Column('deleted_by_id', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('strand_mask', sa.Integer(), nullable=False),
+    sa.Column('audience', sa.Integer(), sa.Computed("CASE WHEN deleted_at IS NOT NULL THEN -9 WHEN marking = 'TLP:CLEAR' THEN -1 WHEN marking = 'TLP:GREEN' THEN 0 WHEN marking = 'TLP:AMBER+STRICT' THEN source_org_id ELSE -2 END", persisted=True), nullable=False),
     sa.CheckConstraint("date_precision IN ('day', 'week', 'month')", name=op.f('ck_incidents_date_precision_allowed')),
     sa.CheckConstraint("location_precision IN ('exact', 'approximate', 'area')", name=op.f('ck_incidents_location_precision_allowed')),
     sa.CheckConstraint("marking IN ('TLP:RED', 'TLP:AMBER+STRICT', 'TLP:AMBER', 'TLP:GREEN', 'TLP:CLEAR')", name=op.f('ck_incidents_marking_allowed')),
@@ -189,8 +201,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.create_index('ix_incidents_area_occurred', ['area_code', 'occurred_on'], unique=False)
-        batch_op.create_index('ix_incidents_occurred_area', ['occurred_on', 'area_code'], unique=False)
-        batch_op.create_index('ix_incidents_occurred_category', ['occurred_on', 'category_code'], unique=False)
+        batch_op.create_index('ix_incidents_audience_figures', ['audience', 'occurred_on', 'area_code', 'category_code', 'verification', 'source_org_id', 'marking', 'reporter_id', 'strand_mask'], unique=False)
+        batch_op.create_index('ix_incidents_corroborates', ['corroborates_id'], unique=False)
+        batch_op.create_index('ix_incidents_deleted_by', ['deleted_by_id'], unique=False)
         batch_op.create_index('ix_incidents_reporter', ['reporter_id'], unique=False)
         batch_op.create_index('ix_incidents_source_org', ['source_org_id'], unique=False)
 
@@ -442,6 +455,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_action_incidents_incident_id_incidents')),
     sa.PrimaryKeyConstraint('action_id', 'incident_id', name=op.f('pk_action_incidents'))
     )
+    with op.batch_alter_table('action_incidents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_action_incidents_incident_id'), ['incident_id'], unique=False)
+
     op.create_table('action_triggers',
     sa.Column('action_id', sa.Integer(), nullable=False),
     sa.Column('trigger_event_id', sa.Integer(), nullable=False),
@@ -465,10 +481,6 @@ def upgrade() -> None:
     with op.batch_alter_table('action_updates', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_action_updates_action_id'), ['action_id'], unique=False)
 
-    op.create_index('ix_incidents_corroborates', 'incidents', ['corroborates_id'], unique=False)
-    op.create_index('ix_incidents_deleted_by', 'incidents', ['deleted_by_id'], unique=False)
-    op.create_index(op.f('ix_action_incidents_incident_id'), 'action_incidents', ['incident_id'], unique=False)
-
     # ### end Alembic commands ###
 
     statements = APPEND_ONLY_POSTGRES if op.get_bind().dialect.name == "postgresql" else APPEND_ONLY_SQLITE
@@ -490,6 +502,9 @@ def downgrade() -> None:
 
     op.drop_table('action_updates')
     op.drop_table('action_triggers')
+    with op.batch_alter_table('action_incidents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_action_incidents_incident_id'))
+
     op.drop_table('action_incidents')
     with op.batch_alter_table('action_areas', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_action_areas_area_code'))
@@ -554,8 +569,9 @@ def downgrade() -> None:
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.drop_index('ix_incidents_source_org')
         batch_op.drop_index('ix_incidents_reporter')
-        batch_op.drop_index('ix_incidents_occurred_category')
-        batch_op.drop_index('ix_incidents_occurred_area')
+        batch_op.drop_index('ix_incidents_deleted_by')
+        batch_op.drop_index('ix_incidents_corroborates')
+        batch_op.drop_index('ix_incidents_audience_figures')
         batch_op.drop_index('ix_incidents_area_occurred')
 
     op.drop_table('incidents')
@@ -569,6 +585,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_users_organisation_id'))
 
     op.drop_table('users')
+    op.drop_table('incident_monthly_counts')
     op.drop_table('area_successions')
     op.drop_table('strands')
     op.drop_table('organisations')
