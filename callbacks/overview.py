@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import parse_qs
 
 import dash
 from dash import Input, Output, State, ctx, no_update
@@ -59,12 +60,19 @@ def _state(session, viewer, period, start, end, categories, strands, verificatio
     )
 
 
+def _from_query(viewer, query: str | None):
+    """The filters and map choices from the view's query string (as the address bar has it)."""
+    params = {key: values[-1] for key, values in parse_qs((query or "").lstrip("?")).items()}
+    with get_db().session() as session:
+        vocab = vocabulary(session, viewer, today())
+    return FilterState.from_query(params, vocab, today()), layout.parse_view(params)
+
+
 def register(app: dash.Dash) -> None:
     @app.callback(
         Output("overview-map", "figure"),
         Output("overview-summary", "children"),
         Output("overview-legend", "children"),
-        Output("overview-table", "children"),
         Output("overview-headline", "children"),
         Output("overview-query", "data"),
         Output("overview-period", "value"),
@@ -94,18 +102,14 @@ def register(app: dash.Dash) -> None:
                                markings, organisations)
             except FilterError as error:
                 errors = {"start": "", "end": ""} | {error.field: str(error)}
-                return (no_update,) * 6 + ("custom", no_update, no_update, errors["start"], errors["end"])
+                return (no_update,) * 5 + ("custom", no_update, no_update, errors["start"], errors["end"])
             result = ov.area_overview(session, viewer, state.record_filters(), geography)
             head = ov.headline(session, viewer, result, today())
-            points = None
-            if layout.LAYER_POINTS in layers:
-                points, _left_out = ov.incident_points(session, viewer, state.record_filters())
         tiles = extension().settings.map_tiles_url
         return (
-            maps.map_patch(result, metric, points, tiles_url=tiles, tiles_on=layout.LAYER_TILES in layers),
+            maps.map_patch(result, metric, tiles_url=tiles, tiles_on=layout.LAYER_TILES in layers),
             ov.summary_sentence(result, metric),
             layout.LEGENDS[metric],
-            layout.area_table(result, metric),
             layout.headline_cards(head),
             layout.query_string(state, geography.value, metric.value, layers, area),
             state.preset,
@@ -114,6 +118,36 @@ def register(app: dash.Dash) -> None:
             "",
             "",
         )
+
+    # The locations layer and the table are their own requests, so that the map's colours do
+    # not wait for them (and the table is only computed while it is open).
+    @app.callback(
+        Output("overview-map", "figure", allow_duplicate=True),
+        Input("overview-query", "data"),
+        prevent_initial_call=True,
+    )
+    def points(query):
+        viewer = require_map_viewer()
+        state, view = _from_query(viewer, query)
+        if layout.LAYER_POINTS not in view["layers"]:
+            return maps.points_patch([])
+        with get_db().session() as session:
+            cells, _left_out = ov.incident_points(session, viewer, state.record_filters())
+        return maps.points_patch(cells)
+
+    @app.callback(
+        Output("overview-table", "children"),
+        Input("overview-query", "data"),
+        Input("overview-table-collapse", "is_open"),
+    )
+    def table(query, is_open):
+        viewer = require_map_viewer()
+        if not is_open or not query:
+            raise PreventUpdate
+        state, view = _from_query(viewer, query)
+        with get_db().session() as session:
+            result = ov.area_overview(session, viewer, state.record_filters(), ov.Geography(view["geography"]))
+        return layout.area_table(result, ov.Metric(view["metric"]))
 
     @app.callback(
         Output("overview-area-panel", "children"),

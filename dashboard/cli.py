@@ -152,6 +152,19 @@ def cmd_seed_demo(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench(args, settings: Settings) -> int:
+    from . import bench
+
+    if args.incidents < 1_000 or args.incidents > 5_000_000:
+        raise CommandError("--incidents must be between 1,000 and 5,000,000.")
+    if args.repeat < 10:
+        raise CommandError("--repeat must be at least 10.")
+    report = bench.run(incidents=args.incidents, database_url=args.database_url, repeat=args.repeat, seed=args.seed)
+    if args.json:
+        bench.write_json(report, args.json)
+    return 0
+
+
 def _date(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -199,6 +212,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replace", action="store_true", help="first delete every record except reference data")
     p.add_argument("--credentials-file", default=None, help="also write the demo sign-ins to this file (mode 600)")
     p.set_defaults(handler=cmd_seed_demo)
+
+    p = commands.add_parser(
+        "bench",
+        help="time the overview's callbacks on a database of a given size",
+        description="Seed (once, then reuse) a database of synthetic incidents, sign in as a member and time "
+        "the overview's callbacks as the browser sends them: median and 95th percentile, response sizes, "
+        "and the database's own time for the same figures.",
+    )
+    p.add_argument("--incidents", type=int, default=1_000_000, help="database size (default 1,000,000)")
+    p.add_argument("--database-url", default=None,
+                   help="a database to use (default: SQLite file bench-N.db in the instance folder); "
+                   "it is filled with demo data if it does not hold N incidents")
+    p.add_argument("--repeat", type=int, default=60, help="filter changes to time (default 60)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--json", default=None, help="also write the results to this JSON file")
+    p.set_defaults(handler=cmd_bench)
     return parser
 
 

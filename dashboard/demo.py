@@ -58,6 +58,7 @@ from .models import (
     trigger_event_areas,
 )
 from .reference import (
+    APPROXIMATE_CELL_OFFSET,
     DEFAULT_STRANDS,
     ActionStatus,
     Confidence,
@@ -1389,6 +1390,7 @@ def _write_incidents(writer: _BulkWriter, plan: _Plan, data: _IncidentData) -> N
         _Column("deleted_by_id", "int", data.reporter, kept),
         _Column("version", "int", np.ones(n, dtype=np.int64)),
         _Column("strand_mask", "int", _strand_masks(writer, n, *data.strands)),
+        _Column("map_cell", "int", *_map_cells(data)),
     ])
     rows, strands = data.strands
     writer.write(incident_strands.name, [
@@ -1402,6 +1404,19 @@ def _write_incidents(writer: _BulkWriter, plan: _Plan, data: _IncidentData) -> N
     ):
         first = "incident_id" if table is incident_triggers else "record_id"
         writer.write(table.name, [_Column(first, "int", ids[rows]), _Column(column, "int", other)])
+
+
+def _map_cells(data: _IncidentData) -> tuple[np.ndarray, np.ndarray]:
+    """reference.map_cell for every incident, vectorised; and where there is none."""
+    located = ~np.isnan(data.latitude)
+    lat = np.where(located, data.latitude, 0.0)
+    lon = np.where(located, data.longitude, 0.0)
+    exact = data.location == list(LocationPrecision).index(LocationPrecision.EXACT)
+    approximate = data.location == list(LocationPrecision).index(LocationPrecision.APPROXIMATE)
+    fine = np.floor((lat + 90) * 100).astype(np.int64) * 40_000 + np.floor((lon + 180) * 100).astype(np.int64)
+    coarse = APPROXIMATE_CELL_OFFSET + np.floor((lat + 90) * 10).astype(np.int64) * 4_000 + np.floor((lon + 180) * 10).astype(np.int64)
+    cells = np.where(exact, fine, coarse)
+    return cells, ~located | ~(exact | approximate)
 
 
 def _strand_masks(writer: _BulkWriter, n: int, rows: np.ndarray, strands: np.ndarray) -> np.ndarray:

@@ -291,10 +291,15 @@ class Incident(Base):
         Index(
             "ix_incidents_audience_figures",
             "audience", "occurred_on", "area_code", "category_code", "verification",
+            "source_org_id", "marking", "reporter_id", "strand_mask", "map_cell",
+        ),
+        # One district's records, newest first (the drill-down), and its figures from this
+        # index alone.
+        Index(
+            "ix_incidents_area_occurred",
+            "area_code", "occurred_on", "audience", "category_code", "verification",
             "source_org_id", "marking", "reporter_id", "strand_mask",
         ),
-        # One district's records, newest first (the drill-down).
-        Index("ix_incidents_area_occurred", "area_code", "occurred_on"),
         Index("ix_incidents_source_org", "source_org_id"),
         Index("ix_incidents_reporter", "reporter_id"),
         # foreign keys that deletes look up
@@ -328,6 +333,8 @@ class Incident(Base):
     # The record's strands (incident_strands) as bits (Strand.bit), so that the figures can
     # filter by strand from their index; kept in step on every flush (rollups.py).
     strand_mask: Mapped[int] = mapped_column(Integer, default=0)
+    # Where the map may draw it (reference.map_cell): kept in step with the location on flush.
+    map_cell: Mapped[int | None] = mapped_column(Integer)
     # Who may see the record, as one small number the database keeps in step with the marking,
     # originating organisation and deletion (see reference.AUDIENCE_*): the access gate counts
     # by it without reading the table. AMBER and RED need their lists, so share one value.

@@ -6,11 +6,12 @@ viewer may see; results are small rows (65 districts at most), never records by 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .access import Purpose, RecordFilters, Viewer, visible
@@ -26,8 +27,8 @@ from .models import (
     action_areas,
     trigger_event_areas,
 )
-from .reference import TENSION_LEVELS, ActionStatus, LocationPrecision, Role
-from .rollups import incidents_by_area
+from .reference import TENSION_LEVELS, ActionStatus, Role, cell_centre
+from .rollups import grouping_key, in_parallel, incidents_by_area_in_periods, split_period
 
 
 class Geography(StrEnum):
@@ -155,8 +156,9 @@ def area_overview(
     if filters.start is None or filters.end is None:
         raise ValueError("The overview needs a start and an end date.")
     prev_start, prev_end = previous_period(filters.start, filters.end)
-    current = incidents_by_area(session, viewer, filters)
-    previous = incidents_by_area(session, viewer, replace(filters, start=prev_start, end=prev_end))
+    current, previous = incidents_by_area_in_periods(
+        session, viewer, [filters, replace(filters, start=prev_start, end=prev_end)]
+    )
     counts = {code: (current.get(code, 0), previous.get(code, 0)) for code in current.keys() | previous.keys()}
     tension = _tension_by_district(session, viewer, filters, filters.end)
 
@@ -375,12 +377,6 @@ def area_detail(
 
 # --- the incident points layer -------------------------------------------------------------------
 
-# Grid cell sizes in degrees: exact points are pooled into ~1 km cells, approximate ones into
-# ~10 km cells, so that no approximate record is ever drawn at a precise point.
-EXACT_CELL = 0.01
-APPROXIMATE_CELL = 0.1
-
-
 @dataclass(frozen=True)
 class PointCell:
     latitude: float
@@ -390,32 +386,29 @@ class PointCell:
 
 
 def incident_points(
-    session: Session, viewer: Viewer, filters: RecordFilters, *, limit: int = 1500
+    session: Session, viewer: Viewer, filters: RecordFilters, *, limit: int = 1000
 ) -> tuple[list[PointCell], int]:
-    """Incidents with a location, pooled into grid cells; the busiest `limit` cells and the count
-    of located incidents left out. Records located to their area only are never drawn."""
-    cells: list[PointCell] = []
-    for precision, size in ((LocationPrecision.EXACT, EXACT_CELL), (LocationPrecision.APPROXIMATE, APPROXIMATE_CELL)):
-        lat_cell = func.floor(Incident.latitude / size)
-        lon_cell = func.floor(Incident.longitude / size)
+    """Incidents with a location, pooled into map cells (reference.map_cell): the busiest
+    `limit` cells, and the count of located incidents left out. Records located to their area
+    only are never drawn; approximate ones only in 10 km cells."""
+    cell = grouping_key(Incident.map_cell)
+
+    def count_cells(session: Session, part: RecordFilters) -> Counter:
         stmt = (
-            visible(viewer, Incident, filters, Purpose.AGGREGATE)
-            .with_only_columns(lat_cell.label("y"), lon_cell.label("x"), func.count().label("n"))
-            .where(
-                Incident.location_precision == precision.value,
-                and_(Incident.latitude.is_not(None), Incident.longitude.is_not(None)),
-            )
-            .group_by(lat_cell, lon_cell)
+            visible(viewer, Incident, part, Purpose.AGGREGATE)
+            .with_only_columns(cell, func.count())
+            .where(Incident.map_cell.is_not(None))
+            .group_by(cell)
         )
-        for y, x, n in session.execute(stmt):
-            cells.append(
-                PointCell(
-                    round((float(y) + 0.5) * size, 4),
-                    round((float(x) + 0.5) * size, 4),
-                    int(n),
-                    precision is LocationPrecision.APPROXIMATE,
-                )
-            )
+        return Counter(dict(session.execute(stmt).all()))
+
+    counts: Counter = Counter()
+    for part in in_parallel(session, [lambda s, p=p: count_cells(s, p) for p in split_period(filters)]):
+        counts.update(part)
+    cells = []
+    for code, n in counts.items():
+        latitude, longitude, approximate = cell_centre(int(code))
+        cells.append(PointCell(latitude, longitude, int(n), approximate))
     cells.sort(key=lambda c: c.incidents, reverse=True)
     left_out = sum(c.incidents for c in cells[limit:])
     return cells[:limit], left_out

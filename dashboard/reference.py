@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -200,3 +201,33 @@ MAP_ATTRIBUTION = (
     "Source: Office for National Statistics licensed under the Open Government Licence v.3.0. "
     "Contains OS data © Crown copyright and database right 2024."
 )
+
+
+# Map cells: where an incident may be drawn (models.Incident.map_cell). Exact locations are
+# pooled into cells of 0.01 degrees (about 1 km), approximate ones into cells of 0.1 degrees
+# (about 10 km), so an approximate record is never drawn at a precise point; records located
+# to their area only have no cell and are never drawn.
+EXACT_CELL_DEGREES = 0.01
+APPROXIMATE_CELL_DEGREES = 0.1
+APPROXIMATE_CELL_OFFSET = 800_000_000
+
+
+def map_cell(latitude: float | None, longitude: float | None, precision: str) -> int | None:
+    if latitude is None or longitude is None:
+        return None
+    if precision == LocationPrecision.EXACT:
+        return math.floor((latitude + 90) * 100) * 40_000 + math.floor((longitude + 180) * 100)
+    if precision == LocationPrecision.APPROXIMATE:
+        return APPROXIMATE_CELL_OFFSET + math.floor((latitude + 90) * 10) * 4_000 + math.floor((longitude + 180) * 10)
+    return None
+
+
+def cell_centre(cell: int) -> tuple[float, float, bool]:
+    """(latitude, longitude, approximate) of the centre of a map cell."""
+    if cell >= APPROXIMATE_CELL_OFFSET:
+        y, x = divmod(cell - APPROXIMATE_CELL_OFFSET, 4_000)
+        size, approximate = APPROXIMATE_CELL_DEGREES, True
+    else:
+        y, x = divmod(cell, 40_000)
+        size, approximate = EXACT_CELL_DEGREES, False
+    return round((y + 0.5) * size - 90, 4), round((x + 0.5) * size - 180, 4), approximate

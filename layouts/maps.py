@@ -64,9 +64,14 @@ def base_figure(kind: str, tiles_url: str | None = None) -> go.Figure:
                 marker={"color": "#0B0C0C", "opacity": 0.8, "size": []},
             ),
             go.Scattermap(
-                name="Incident locations", mode="markers", lat=[], lon=[], text=[],
-                hovertemplate="%{text}<extra></extra>",
-                marker={"color": "#3D3D3D", "opacity": 0.7, "sizemode": "area", "size": []},
+                name="Incident locations", mode="markers", lat=[], lon=[], customdata=[],
+                hovertemplate="%{customdata:,} incidents within about 1 km<extra></extra>",
+                marker={"color": "#3D3D3D", "opacity": 0.75, "size": []},
+            ),
+            go.Scattermap(
+                name="Approximate incident locations", mode="markers", lat=[], lon=[], customdata=[],
+                hovertemplate="%{customdata:,} incidents within about 10 km (approximate locations)<extra></extra>",
+                marker={"color": "#12436D", "opacity": 0.35, "size": []},
             ),
         ]
     )
@@ -122,12 +127,11 @@ def _scale(overview: Overview, metric: Metric, values: list[float | None]) -> di
 def map_patch(
     overview: Overview,
     metric: Metric,
-    points: list[PointCell] | None = None,
     *,
     tiles_url: str | None = None,
     tiles_on: bool = False,
 ) -> Patch:
-    """Everything that changes with the filters, geography and metric, as a small patch."""
+    """The areas' values, scale and labels for the filters, geography and metric, as a patch."""
     kind = overview.geography.value
     url = boundaries_url(kind)
     codes = [a.code for a in overview.areas]
@@ -149,16 +153,19 @@ def map_patch(
     patch["data"][2]["lon"] = [label_at[a.code][1] for a in marked]
     patch["data"][2]["marker"]["size"] = [LEVEL_MARKER_SIZE[a.tension_level] for a in marked]
     patch["data"][2]["text"] = [f"{a.name}: tension {tension_label(a.tension_level)}" for a in marked]
-    points = points or []
-    biggest = max([p.incidents for p in points] + [1])
-    patch["data"][3]["lat"] = [p.latitude for p in points]
-    patch["data"][3]["lon"] = [p.longitude for p in points]
-    patch["data"][3]["marker"]["size"] = [max(4.0, 28 * math.sqrt(p.incidents / biggest)) for p in points]
-    patch["data"][3]["text"] = [
-        f"{p.incidents:,} incident{'s' if p.incidents != 1 else ''} "
-        + ("within about 10 km (approximate locations)" if p.approximate else "within about 1 km")
-        for p in points
-    ]
     patch["layout"]["map"]["layers"] = _tile_layers(tiles_url, tiles_on)
     patch["layout"]["meta"] = {"metric": METRIC_LABELS[metric], "geography": kind}
+    return patch
+
+
+def points_patch(points: list[PointCell]) -> Patch:
+    """The incident locations layer (pooled cells), or an empty one."""
+    patch = Patch()
+    biggest = max([p.incidents for p in points] + [1])
+    for trace, approximate in ((3, False), (4, True)):
+        chosen = [p for p in points if p.approximate is approximate]
+        patch["data"][trace]["lat"] = [p.latitude for p in chosen]
+        patch["data"][trace]["lon"] = [p.longitude for p in chosen]
+        patch["data"][trace]["customdata"] = [p.incidents for p in chosen]
+        patch["data"][trace]["marker"]["size"] = [round(max(4.0, 28 * math.sqrt(p.incidents / biggest)), 1) for p in chosen]
     return patch

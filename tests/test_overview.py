@@ -219,9 +219,11 @@ def test_map_update_is_small_and_carries_no_record_text(db, dataset):
         result = area_overview(s, viewer, PERIOD, Geography.DISTRICT)
         cells, _ = incident_points(s, viewer, PERIOD)
     for metric in Metric:
-        payload = to_json_plotly(maps.map_patch(result, metric, cells).to_plotly_json())
+        payload = to_json_plotly(maps.map_patch(result, metric).to_plotly_json())
         assert len(payload) < 100_000
         assert "report by" not in payload  # incident titles never reach the map
+    points = to_json_plotly(maps.points_patch(cells).to_plotly_json())
+    assert len(points) < 100_000 and "report by" not in points
     figure = maps.base_figure("district")
     assert figure.data[0].geojson == "/geo/district.geojson"  # boundaries by URL, sent once
 

@@ -156,3 +156,16 @@ def test_a_departed_organisation_counts_clear_records_only(seeded):
         departed = incidents_by_area(s, viewers["departed organisation"], filters)
         clear_only = _raw_counts(s, viewers["chair"], replace(filters, markings=(Marking.CLEAR.value,)))
     assert departed == +clear_only
+
+
+def test_bulk_loaded_map_cells_match_the_rule(seeded):
+    from dashboard.reference import map_cell
+
+    db, _ = seeded
+    with db.session() as s:
+        rows = s.execute(
+            select(Incident.latitude, Incident.longitude, Incident.location_precision, Incident.map_cell).limit(2000)
+        ).all()
+    assert any(cell is not None for *_, cell in rows)
+    for lat, lon, precision, cell in rows:
+        assert cell == map_cell(lat, lon, precision)

@@ -184,6 +184,7 @@ def upgrade() -> None:
     sa.Column('deleted_by_id', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('strand_mask', sa.Integer(), nullable=False),
+    sa.Column('map_cell', sa.Integer(), nullable=True),
     sa.Column('audience', sa.Integer(), sa.Computed("CASE WHEN deleted_at IS NOT NULL THEN -9 WHEN marking = 'TLP:CLEAR' THEN -1 WHEN marking = 'TLP:GREEN' THEN 0 WHEN marking = 'TLP:AMBER+STRICT' THEN source_org_id ELSE -2 END", persisted=True), nullable=False),
     sa.CheckConstraint("date_precision IN ('day', 'week', 'month')", name=op.f('ck_incidents_date_precision_allowed')),
     sa.CheckConstraint("location_precision IN ('exact', 'approximate', 'area')", name=op.f('ck_incidents_location_precision_allowed')),
@@ -200,8 +201,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_incidents'))
     )
     with op.batch_alter_table('incidents', schema=None) as batch_op:
-        batch_op.create_index('ix_incidents_area_occurred', ['area_code', 'occurred_on'], unique=False)
-        batch_op.create_index('ix_incidents_audience_figures', ['audience', 'occurred_on', 'area_code', 'category_code', 'verification', 'source_org_id', 'marking', 'reporter_id', 'strand_mask'], unique=False)
+        batch_op.create_index('ix_incidents_area_occurred', ['area_code', 'occurred_on', 'audience', 'category_code', 'verification', 'source_org_id', 'marking', 'reporter_id', 'strand_mask'], unique=False)
+        batch_op.create_index('ix_incidents_audience_figures', ['audience', 'occurred_on', 'area_code', 'category_code', 'verification', 'source_org_id', 'marking', 'reporter_id', 'strand_mask', 'map_cell'], unique=False)
         batch_op.create_index('ix_incidents_corroborates', ['corroborates_id'], unique=False)
         batch_op.create_index('ix_incidents_deleted_by', ['deleted_by_id'], unique=False)
         batch_op.create_index('ix_incidents_reporter', ['reporter_id'], unique=False)

@@ -1,0 +1,285 @@
+"""`python -m dashboard bench`: the overview's callbacks timed as a browser would call them.
+
+It seeds (or reuses) a database of the requested size, builds the whole app, signs in as a
+partner member through the real sign-in form, and sends the callback requests that filter
+changes, map switches and the drill-down send, with their CSRF header, to the app's own WSGI
+server in-process (no network). It reports per callback the median and 95th percentile time
+and the response size, and the time the same figures take in the database alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from itertools import cycle, islice
+from pathlib import Path
+
+from sqlalchemy import select
+
+from .access import RecordFilters, Viewer
+from .config import Settings
+from .database import Database, upgrade_schema
+from .geography import load_reference_data
+from .models import AppSetting, Organisation, User
+from .overview import Geography, area_overview, headline
+from .passwords import hash_password
+from .reference import Role
+
+
+@dataclass(frozen=True)
+class Timing:
+    name: str
+    runs: int
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+    mean_bytes: int
+    max_bytes: int
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def _timing(name: str, seconds: list[float], sizes: list[int]) -> Timing:
+    ms = [s * 1000 for s in seconds]
+    return Timing(name, len(ms), statistics.median(ms), _percentile(ms, 0.95), max(ms),
+                  int(statistics.mean(sizes)) if sizes else 0, max(sizes) if sizes else 0)
+
+
+def prepare_database(url: str, incidents: int, seed: int, say: Callable[[str], None]) -> Database:
+    """A demo database with `incidents` incidents: reused when it already has them. A database
+    that is not a demo database is never touched."""
+    from . import demo
+
+    db = Database(url)
+    upgrade_schema(db)
+    with db.session() as session:
+        load_reference_data(session)
+        settings = dict(session.execute(select(AppSetting.key, AppSetting.value)).all())
+        in_use = session.scalar(select(User.id).limit(1)) is not None
+    if in_use and settings.get("demo_mode") != "true":
+        raise RuntimeError(f"{url} holds records that are not demo data: the benchmark needs its own database.")
+    parameters = dict(p.split("=", 1) for p in settings.get("demo_parameters", "").split("; ") if "=" in p)
+    if parameters.get("incidents") != str(incidents):
+        say(f"Seeding {incidents:,} synthetic incidents (once; later runs reuse them)")
+        demo.seed_demo(db, incidents=incidents, seed=seed, replace=in_use)
+    return db
+
+
+def _bench_member(db: Database) -> tuple[User, str]:
+    """A member of a police force with a fresh random password (this is a benchmark database)."""
+    password = secrets.token_urlsafe(18)
+    with db.session() as session:
+        user = session.scalars(
+            select(User).join(Organisation).where(User.role == Role.MEMBER, Organisation.name.like("%Police%"))
+            .order_by(User.id)
+        ).first()
+        if user is None:
+            raise RuntimeError("The benchmark database has no police member: seed it with seed-demo.")
+        user.password_hash = hash_password(password)
+        return user, password
+
+
+class Browser:
+    """Signs in through the form and calls callbacks as dash-renderer does."""
+
+    def __init__(self, app, email: str, password: str) -> None:
+        self.app = app
+        self.client = app.server.test_client()
+        page = self.client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        signed_in = self.client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+        if signed_in.status_code != 302:
+            raise RuntimeError("The benchmark could not sign in.")
+        self.client.get("/")  # the page load sets the CSRF cookie and lets Dash finish its set-up
+        self.csrf = self.client.get_cookie("_csrf_token").value
+        self.callbacks = {key: spec for key, spec in app.callback_map.items()}
+
+    def _find(self, output_fragment: str) -> tuple[str, dict]:
+        for key, spec in self.callbacks.items():
+            if key.startswith(output_fragment) or f"..{output_fragment}." in key:
+                return key, spec
+        raise KeyError(output_fragment)
+
+    def call(self, output_fragment: str, values: dict[str, object], changed: str) -> tuple[float, int, dict]:
+        key, spec = self._find(output_fragment)
+        outputs = [{"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]}
+                   for o in key.strip(".").split("...")]
+        def with_values(items):
+            return [{"id": i["id"], "property": i["property"], "value": values.get(f"{i['id']}.{i['property']}")}
+                    for i in items]
+        body = {
+            "output": key,
+            "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": with_values(spec["inputs"]),
+            "state": with_values(spec.get("state", [])),
+            "changedPropIds": [changed],
+        }
+        started = time.perf_counter()
+        response = self.client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": self.csrf})
+        elapsed = time.perf_counter() - started
+        if response.status_code != 200:
+            raise RuntimeError(f"{output_fragment}: HTTP {response.status_code}: {response.get_data(as_text=True)[:300]}")
+        return elapsed, len(response.get_data()), response.get_json()
+
+
+def _filter_changes(today: date, categories: list[str], strands: list[str], orgs: list[int]) -> Iterator[tuple[str, dict]]:
+    """The filter changes a person makes on the overview, in a repeating mix."""
+    base = {
+        "overview-period.value": "12m", "overview-start.value": None, "overview-end.value": None,
+        "overview-categories.value": [], "overview-strands.value": [], "overview-verification.value": [],
+        "overview-markings.value": [], "overview-organisations.value": [],
+        "overview-geography.value": "district", "overview-metric.value": "count",
+        "overview-layers.value": [], "overview-area.value": "",
+    }
+    changes = [
+        ("overview-period.value", {"overview-period.value": "4w"}),
+        ("overview-period.value", {"overview-period.value": "quarter"}),
+        ("overview-period.value", {"overview-period.value": "12m"}),
+        ("overview-period.value", {"overview-period.value": "meeting"}),
+        ("overview-start.value", {"overview-period.value": "custom", "overview-start.value": (today - timedelta(days=730)).isoformat(),
+                                  "overview-end.value": today.isoformat()}),
+        ("overview-categories.value", {"overview-categories.value": categories[:2]}),
+        ("overview-categories.value", {"overview-categories.value": categories[7:11]}),
+        ("overview-strands.value", {"overview-strands.value": strands[:1]}),
+        ("overview-strands.value", {"overview-strands.value": strands[1:3]}),
+        ("overview-verification.value", {"overview-verification.value": ["corroborated", "confirmed"]}),
+        ("overview-markings.value", {"overview-markings.value": ["TLP:GREEN", "TLP:AMBER"]}),
+        ("overview-organisations.value", {"overview-organisations.value": orgs[:2]}),
+        ("overview-geography.value", {"overview-geography.value": "force"}),
+        ("overview-geography.value", {"overview-geography.value": "region"}),
+        ("overview-metric.value", {"overview-metric.value": "rate"}),
+        ("overview-metric.value", {"overview-metric.value": "tension"}),
+        ("overview-metric.value", {"overview-metric.value": "change"}),
+    ]
+    for changed, values in cycle(changes):
+        yield changed, base | values
+
+
+def run(
+    incidents: int = 1_000_000,
+    database_url: str | None = None,
+    repeat: int = 60,
+    seed: int = 7,
+    say: Callable[[str], None] = print,
+) -> dict:
+    """Measure, and return the results (also printed)."""
+    from app import create_app  # the whole app, as it is served
+
+    settings = Settings.from_env()
+    url = database_url or f"sqlite:///{settings.instance_dir / f'bench-{incidents}.db'}"
+    db = prepare_database(url, incidents, seed, say)
+    user, password = _bench_member(db)
+    viewer_email = user.email
+    app = create_app(settings.with_overrides(database_url=url, login_rate_limit="1000 per minute"), db)
+    browser = Browser(app, viewer_email, password)
+    today = date.today()
+    from .filters import vocabulary
+
+    with db.session() as session:
+        viewer = Viewer.from_user(session.scalar(select(User).where(User.email == viewer_email)))
+        vocab = vocabulary(session, viewer, today)
+    categories = [c for c, _ in vocab.categories]
+    strands = [s for s, _ in vocab.strands]
+    orgs = [o for o, _ in vocab.organisations]
+    districts = [d for d, _ in vocab.districts]
+
+    say(f"Warming up ({db.dialect}, {incidents:,} incidents)")
+    changes = _filter_changes(today, categories, strands, orgs)
+    for changed, values in islice(changes, 17):
+        browser.call("overview-summary.children", values, changed)
+
+    def measure(name: str, calls) -> None:
+        seconds, sizes = [], []
+        for call in calls:
+            elapsed, size, _body = call()
+            seconds.append(elapsed)
+            sizes.append(size)
+        results.append(_timing(name, seconds, sizes))
+
+    results: list[Timing] = []
+    queries: list[str] = []
+
+    def refresh(changed, values):
+        elapsed, size, body = browser.call("overview-summary.children", values, changed)
+        queries.append(body["response"]["overview-query"]["data"])
+        return elapsed, size, body
+
+    measure("overview: filter change (map colours, summary, headline)",
+            [lambda c=c, v=v: refresh(c, v) for c, v in islice(changes, repeat)])
+    measure("overview: incident locations layer, after a filter change",
+            [lambda q=q: browser.call("overview-map.figure@", {"overview-query.data": q + "&layers=points"},
+                                      "overview-query.data")
+             for q in queries[: max(10, repeat // 2)]])
+    measure("overview: table view, after a filter change",
+            [lambda q=q: browser.call("overview-table.children",
+                                      {"overview-query.data": q, "overview-table-collapse.is_open": True},
+                                      "overview-query.data")
+             for q in queries[: max(10, repeat // 2)]])
+    measure("overview: district drill-down",
+            [lambda d=d: browser.call("overview-area-panel.children",
+                                      {"overview-area.value": d, "overview-period.value": "12m",
+                                       "overview-geography.value": "district"}, "overview-area.value")
+             for d in islice(cycle(districts), max(10, repeat // 2))])
+
+    # The same figures asked of the database alone, for comparison.
+    seconds = []
+    for days in islice(cycle([27, 90, 364, 729]), max(10, repeat // 2)):
+        filters = RecordFilters(start=today - timedelta(days=days), end=today)
+        started = time.perf_counter()
+        with db.session() as session:
+            result = area_overview(session, viewer, filters, Geography.DISTRICT)
+            headline(session, viewer, result, today)
+        seconds.append(time.perf_counter() - started)
+    results.append(_timing("database alone: overview figures (4 weeks to 2 years)", seconds, [0]))
+
+    rss = _resident_memory_mb()
+    report = {
+        "database": db.dialect,
+        "incidents": incidents,
+        "cores": os.cpu_count(),
+        "worker_memory_mb": rss,
+        "results": [r.__dict__ for r in results],
+    }
+    say(format_report(report))
+    return report
+
+
+def _resident_memory_mb() -> float | None:
+    status = Path("/proc/self/status")
+    if not status.exists():
+        return None
+    for line in status.read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+def format_report(report: dict) -> str:
+    lines = [
+        f"Benchmark: {report['incidents']:,} incidents on {report['database']}, {report['cores']} cores, "
+        f"worker memory {report['worker_memory_mb']} MB",
+        "",
+        f"| {'what':<58} | runs | p50 ms | p95 ms | max ms | mean KB | max KB |",
+        f"|{'-' * 60}|------|--------|--------|--------|---------|--------|",
+    ]
+    for r in report["results"]:
+        lines.append(
+            f"| {r['name']:<58} | {r['runs']:>4} | {r['p50_ms']:>6.1f} | {r['p95_ms']:>6.1f} | {r['max_ms']:>6.1f} "
+            f"| {r['mean_bytes'] / 1024:>7.1f} | {r['max_bytes'] / 1024:>6.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def write_json(report: dict, path: str) -> None:
+    Path(path).write_text(json.dumps(report, indent=2), encoding="utf-8")
