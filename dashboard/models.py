@@ -287,18 +287,19 @@ class Incident(Base):
         _one_of("verification", list(Verification)),
         CheckConstraint("severity BETWEEN 1 AND 4", name="severity_range"),
         # The figures: who may see it (audience), then the date, then every column the filters
-        # and groupings use, so that counting reads this index alone, never the table.
+        # and groupings use (and the id, for the AMBER and RED lists), so that counting reads
+        # this index alone, never the table.
         Index(
             "ix_incidents_audience_figures",
             "audience", "occurred_on", "area_code", "category_code", "verification",
-            "source_org_id", "marking", "reporter_id", "strand_mask", "map_cell",
+            "source_org_id", "marking", "reporter_id", "strand_mask", "map_cell", "id",
         ),
         # One district's records, newest first (the drill-down), and its figures from this
         # index alone.
         Index(
             "ix_incidents_area_occurred",
             "area_code", "occurred_on", "audience", "category_code", "verification",
-            "source_org_id", "marking", "reporter_id", "strand_mask",
+            "source_org_id", "marking", "reporter_id", "strand_mask", "id",
         ),
         Index("ix_incidents_source_org", "source_org_id"),
         Index("ix_incidents_reporter", "reporter_id"),

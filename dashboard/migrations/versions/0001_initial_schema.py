@@ -201,8 +201,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_incidents'))
     )
     with op.batch_alter_table('incidents', schema=None) as batch_op:
-        batch_op.create_index('ix_incidents_area_occurred', ['area_code', 'occurred_on', 'audience', 'category_code', 'verification', 'source_org_id', 'marking', 'reporter_id', 'strand_mask'], unique=False)
-        batch_op.create_index('ix_incidents_audience_figures', ['audience', 'occurred_on', 'area_code', 'category_code', 'verification', 'source_org_id', 'marking', 'reporter_id', 'strand_mask', 'map_cell'], unique=False)
+        batch_op.create_index('ix_incidents_area_occurred', ['area_code', 'occurred_on', 'audience', 'category_code', 'verification', 'source_org_id', 'marking', 'reporter_id', 'strand_mask', 'id'], unique=False)
+        batch_op.create_index('ix_incidents_audience_figures', ['audience', 'occurred_on', 'area_code', 'category_code', 'verification', 'source_org_id', 'marking', 'reporter_id', 'strand_mask', 'map_cell', 'id'], unique=False)
         batch_op.create_index('ix_incidents_corroborates', ['corroborates_id'], unique=False)
         batch_op.create_index('ix_incidents_deleted_by', ['deleted_by_id'], unique=False)
         batch_op.create_index('ix_incidents_reporter', ['reporter_id'], unique=False)

@@ -1,0 +1,37 @@
+"""The benchmark command runs end to end (on a small database) and refuses real data."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard import bench
+from dashboard.models import Organisation
+
+
+def test_bench_measures_every_callback_on_a_small_database(tmp_path, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("SECRET_KEY", "bench-test-secret-0123456789-abcdefghijkl")
+    lines: list[str] = []
+    report = bench.run(incidents=2_000, repeat=10, say=lines.append)
+    names = [r["name"] for r in report["results"]]
+    assert names[0].startswith("overview: filter change")
+    assert any("drill-down" in n for n in names) and any("locations" in n for n in names)
+    for result in report["results"]:
+        assert result["runs"] >= 10 and result["p95_ms"] >= result["p50_ms"] > 0
+    assert report["results"][0]["max_bytes"] < 100_000
+    assert "| overview: filter change" in lines[-1]
+    # a second run reuses the seeded database
+    lines.clear()
+    bench.run(incidents=2_000, repeat=10, say=lines.append)
+    assert not any("Seeding" in line for line in lines)
+
+
+def test_bench_never_touches_a_database_that_is_not_demo_data(sqlite_db):
+    with sqlite_db.session() as s:
+        s.add(Organisation(name="A real partner"))
+    from dashboard.models import User
+
+    with sqlite_db.session() as s:
+        s.add(User(email="x@y.example", name="X", organisation_id=1, password_hash="x"))
+    with pytest.raises(RuntimeError, match="not demo data"):
+        bench.prepare_database(sqlite_db.url, 2_000, 1, lambda _m: None)
