@@ -32,7 +32,7 @@ from sqlalchemy import select, text
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from . import auth, geography
+from . import auth
 from .access import Viewer
 from .config import Settings
 from .database import Database
@@ -45,7 +45,7 @@ CSRF_COOKIE = "_csrf_token"  # the cookie dash-renderer reads for its X-CSRFToke
 # Routes anyone may reach: the sign-in page, the health check and the sign-in page's own assets.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.health"})
 PUBLIC_PATHS = frozenset({"/assets/vendor/bootstrap.min.css", "/assets/app.css"})
-STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/geo/")
+STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 
 TIMEOUT_MESSAGES = {
     "idle": "You were signed out after 30 minutes without activity. Please sign in again.",
@@ -219,17 +219,6 @@ def health():
     except Exception:  # noqa: BLE001 - any failure means unhealthy
         return Response(json.dumps({"status": "unavailable"}), 503, mimetype="application/json")
     return Response(json.dumps({"status": "ok"}), 200, mimetype="application/json")
-
-
-@bp.route("/geo/<kind>.geojson")
-def boundaries(kind: str):
-    """Map boundaries (reference data, no records), sent once and then cached by the browser."""
-    if kind not in {"district", "force", "region"}:
-        return Response("Not found", 404)
-    body = json.dumps(geography.map_boundaries(kind), separators=(",", ":"))
-    return Response(
-        body, 200, mimetype="application/geo+json", headers={"Cache-Control": "private, max-age=86400"}
-    )
 
 
 def _load_user(token: str):

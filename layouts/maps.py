@@ -1,7 +1,8 @@
 """The tension map: a figure drawn with no tile server, and the small patches that update it.
 
-The figure is built once with the boundaries given by URL (the browser fetches and caches them);
-each filter change sends only the values (a `dash.Patch`), a few kilobytes.
+The page sends the boundaries of all three geographies once, in the figure (about 110 KB); each
+filter change or geography switch then sends only values and which geography shows (a
+`dash.Patch`, a few kilobytes).
 """
 
 from __future__ import annotations
@@ -11,67 +12,83 @@ import math
 import plotly.graph_objects as go
 from dash import Patch
 
-from dashboard.geography import label_points
-from dashboard.overview import METRIC_LABELS, AreaFigure, Metric, Overview, PointCell, tension_label
+from dashboard.geography import label_points, map_boundaries
+from dashboard.overview import (
+    METRIC_LABELS,
+    AreaFigure,
+    Geography,
+    Metric,
+    Overview,
+    PointCell,
+    tension_label,
+)
 from dashboard.reference import TENSION_LEVELS
 
 MAP_CENTRE = {"lat": 52.75, "lon": -1.45}
 MAP_ZOOM = 6.8
+GEOGRAPHIES = [Geography.DISTRICT, Geography.FORCE, Geography.REGION]  # traces 0, 1 and 2
+TENSION_TRACE, LOCATIONS_TRACE, APPROXIMATE_TRACE = 3, 4, 5
 SEQUENTIAL = [[0.0, "#F1F6FB"], [0.25, "#B7D2EA"], [0.5, "#6FA3D2"], [0.75, "#2E6DA8"], [1.0, "#12436D"]]
 # Falls in blue, rises in orange-brown (colour-blind safe), no change in light grey.
 DIVERGING = [[0.0, "#12436D"], [0.25, "#7FA6CC"], [0.5, "#F2F2F2"], [0.75, "#F7A06B"], [1.0, "#A63D0A"]]
-NO_DATA_FILL = "#E8E8E8"
+NO_DATA_FILL = "#D9D9D9"
 # The map draws no text: text layers would make MapLibre fetch glyphs from a font server. Values
 # are given by hover text, the summary sentence and the table; tension levels also by the size
 # of a circle at each area's centre, so colour is never the only cue.
 LEVEL_MARKER_SIZE = {1: 7, 2: 11, 3: 15, 4: 19, 5: 23}
-
-
-def boundaries_url(kind: str) -> str:
-    return f"/geo/{kind}.geojson"
+# The map re-creates a trace's layers, on top, whenever it is hidden and shown again or its data
+# goes from none to some; areas and circles are therefore always put below the locations layer
+# (which is never hidden), so that locations stay on top whatever was re-created last.
+BELOW_LOCATIONS = "plotly-trace-layer-locations-fill"
 
 
 def _tension_scale() -> list[list]:
-    """A stepped scale: each level 1-5 has one flat colour (z from 0.5 to 5.5)."""
+    """A stepped scale over -0.5 to 5.5: grey for no assessment (0), then one colour a level."""
+    colours = [NO_DATA_FILL] + [TENSION_LEVELS[level].colour for level in range(1, 6)]
     scale = []
-    for level in range(1, 6):
-        colour = TENSION_LEVELS[level].colour
-        scale.append([(level - 1) / 5, colour])
-        scale.append([level / 5, colour])
+    for step, colour in enumerate(colours):
+        scale.append([step / 6, colour])
+        scale.append([(step + 1) / 6, colour])
     return scale
 
 
+def _area_trace(geography: Geography, visible: bool) -> go.Choroplethmap:
+    boundaries = map_boundaries(geography.value)
+    codes = [f["properties"]["code"] for f in boundaries["features"]]
+    return go.Choroplethmap(
+        name=f"{geography.value} areas", uid=f"areas-{geography.value}", visible=visible, below=BELOW_LOCATIONS,
+        geojson=boundaries, featureidkey="properties.code", locations=codes, z=[0] * len(codes),
+        zmin=0, zmax=1, colorscale=SEQUENTIAL, text=[""] * len(codes),
+        hovertemplate="%{text}<extra></extra>",
+        # dark outlines keep pale areas distinct from the white background (WCAG 1.4.11)
+        marker={"line": {"color": "#505050", "width": 0.6}, "opacity": 0.95},
+        colorbar={"thickness": 14, "len": 0.7, "y": 0.45, "x": 0.99, "xanchor": "right",
+                  "bgcolor": "rgba(255,255,255,0.85)"},
+    )
+
+
 def base_figure(kind: str, tiles_url: str | None = None) -> go.Figure:
-    """The empty map: a grey base of every unit, the metric layer, labels and points."""
-    url = boundaries_url(kind)
+    """The map before its figures arrive: the areas of each geography (one shown), tension
+    circles and the two locations layers, in that order from the bottom up."""
+    shown = Geography(kind)
     fig = go.Figure(
         [
-            go.Choroplethmap(
-                name="Boundaries", geojson=url, featureidkey="properties.code", locations=[], z=[],
-                colorscale=[[0, NO_DATA_FILL], [1, NO_DATA_FILL]], showscale=False,
-                marker={"line": {"color": "#FFFFFF", "width": 0.8}}, hoverinfo="skip",
-            ),
-            go.Choroplethmap(
-                name="Metric", geojson=url, featureidkey="properties.code", locations=[], z=[],
-                # dark outlines keep pale areas distinct from the white background (WCAG 1.4.11)
-                marker={"line": {"color": "#505050", "width": 0.6}, "opacity": 0.95},
-                hovertemplate="%{text}<extra></extra>", text=[],
-                colorbar={"thickness": 14, "len": 0.7, "y": 0.45, "x": 0.99, "xanchor": "right", "bgcolor": "rgba(255,255,255,0.85)"},
-            ),
+            *[_area_trace(g, g is shown) for g in GEOGRAPHIES],
             go.Scattermap(
-                name="Tension level", mode="markers", lat=[], lon=[], text=[],
+                name="Tension level", uid="tension", below=BELOW_LOCATIONS, mode="markers", lat=[], lon=[], text=[],
                 hovertemplate="%{text}<extra></extra>",
                 marker={"color": "#0B0C0C", "opacity": 0.8, "size": []},
             ),
             go.Scattermap(
-                name="Incident locations", mode="markers", lat=[], lon=[], customdata=[],
+                name="Incident locations", uid="locations", mode="markers", lat=[], lon=[], customdata=[],
                 hovertemplate="%{customdata:,} incidents within about 1 km<extra></extra>",
-                marker={"color": "#3D3D3D", "opacity": 0.75, "size": []},
+                marker={"color": "#801650", "opacity": 0.7, "size": []},
             ),
             go.Scattermap(
-                name="Approximate incident locations", mode="markers", lat=[], lon=[], customdata=[],
+                name="Approximate incident locations", uid="approximate-locations", mode="markers",
+                lat=[], lon=[], customdata=[],
                 hovertemplate="%{customdata:,} incidents within about 10 km (approximate locations)<extra></extra>",
-                marker={"color": "#12436D", "opacity": 0.35, "size": []},
+                marker={"color": "#801650", "opacity": 0.3, "size": []},
             ),
         ]
     )
@@ -92,34 +109,36 @@ def _tile_layers(tiles_url: str | None, on: bool) -> list[dict]:
     return [{"sourcetype": "raster", "source": [tiles_url], "below": "traces", "opacity": 0.6}]
 
 
-def _hover(area: AreaFigure, metric: Metric) -> str:
-    lines = [
-        f"<b>{area.name}</b>",
-        f"Incidents: {area.incidents:,} (previous period {area.previous:,})",
-        f"Per 100,000 residents: {area.rate:,.1f}",
-        f"Tension: {tension_label(area.tension_level)}",
-    ]
-    return "<br>".join(lines)
+def _hover(area: AreaFigure) -> str:
+    return "<br>".join(
+        [
+            f"<b>{area.name}</b>",
+            f"Incidents: {area.incidents:,} (previous period {area.previous:,})",
+            f"Per 100,000 residents: {area.rate:,.1f}",
+            f"Tension: {tension_label(area.tension_level)}",
+        ]
+    )
 
 
-def _scale(overview: Overview, metric: Metric, values: list[float | None]) -> dict:
-    present = [v for v in values if v is not None]
+def _values(overview: Overview, metric: Metric) -> tuple[list[float], dict]:
+    """Each area's value on the colour scale, and the scale."""
     if metric is Metric.TENSION:
-        return {
-            "colorscale": _tension_scale(), "zmin": 0.5, "zmax": 5.5,
-            "colorbar": {"title": {"text": "Tension level"}, "tickvals": [1, 2, 3, 4, 5],
-                         "ticktext": [f"{lv} {TENSION_LEVELS[lv].label}" for lv in range(1, 6)]},
+        values = [float(a.tension_level or 0) for a in overview.areas]
+        return values, {
+            "colorscale": _tension_scale(), "zmin": -0.5, "zmax": 5.5,
+            "colorbar": {"title": {"text": "Tension level"}, "tickvals": [0, 1, 2, 3, 4, 5],
+                         "ticktext": ["No assessment"] + [f"{lv} {TENSION_LEVELS[lv].label}" for lv in range(1, 6)]},
         }
+    values = [a.value(metric) or 0.0 for a in overview.areas]
     if metric is Metric.CHANGE:
-        bound = max([abs(v) for v in present] + [1])
-        return {
+        bound = max([abs(v) for v in values] + [1])
+        return values, {
             "colorscale": DIVERGING, "zmin": -bound, "zmax": bound,
             "colorbar": {"title": {"text": "Change<br>(incidents)"}, "tickvals": None, "ticktext": None},
         }
-    top = max(present + [1])
     title = "Incidents" if metric is Metric.COUNT else "Per 100,000"
-    return {
-        "colorscale": SEQUENTIAL, "zmin": 0, "zmax": top,
+    return values, {
+        "colorscale": SEQUENTIAL, "zmin": 0, "zmax": max(values + [1]),
         "colorbar": {"title": {"text": title}, "tickvals": None, "ticktext": None},
     }
 
@@ -131,30 +150,26 @@ def map_patch(
     tiles_url: str | None = None,
     tiles_on: bool = False,
 ) -> Patch:
-    """The areas' values, scale and labels for the filters, geography and metric, as a patch."""
-    kind = overview.geography.value
-    url = boundaries_url(kind)
-    codes = [a.code for a in overview.areas]
-    values = [a.value(metric) for a in overview.areas]
-    shown = [(a, v) for a, v in zip(overview.areas, values, strict=True) if v is not None]
+    """The areas' values and scale for the filters, geography and metric, as a small patch."""
     patch = Patch()
-    patch["data"][0]["geojson"] = url
-    patch["data"][0]["locations"] = codes
-    patch["data"][0]["z"] = [0] * len(codes)
-    patch["data"][1]["geojson"] = url
-    patch["data"][1]["locations"] = [a.code for a, _ in shown]
-    patch["data"][1]["z"] = [v for _, v in shown]
-    patch["data"][1]["text"] = [_hover(a, metric) for a, _ in shown]
-    for key, value in _scale(overview, metric, values).items():
-        patch["data"][1][key] = value
-    label_at = label_points(kind)
-    marked = [a for a, _ in shown] if metric is Metric.TENSION else []
-    patch["data"][2]["lat"] = [label_at[a.code][0] for a in marked]
-    patch["data"][2]["lon"] = [label_at[a.code][1] for a in marked]
-    patch["data"][2]["marker"]["size"] = [LEVEL_MARKER_SIZE[a.tension_level] for a in marked]
-    patch["data"][2]["text"] = [f"{a.name}: tension {tension_label(a.tension_level)}" for a in marked]
+    index = GEOGRAPHIES.index(overview.geography)
+    for i in range(len(GEOGRAPHIES)):
+        patch["data"][i]["visible"] = i == index
+    values, scale = _values(overview, metric)
+    patch["data"][index]["locations"] = [a.code for a in overview.areas]
+    patch["data"][index]["z"] = values
+    patch["data"][index]["text"] = [_hover(a) for a in overview.areas]
+    for key, value in scale.items():
+        patch["data"][index][key] = value
+    label_at = label_points(overview.geography.value)
+    marked = [a for a in overview.areas if a.tension_level] if metric is Metric.TENSION else []
+    circles = patch["data"][TENSION_TRACE]
+    circles["lat"] = [label_at[a.code][0] for a in marked]
+    circles["lon"] = [label_at[a.code][1] for a in marked]
+    circles["marker"]["size"] = [LEVEL_MARKER_SIZE[a.tension_level] for a in marked]
+    circles["text"] = [f"{a.name}: tension {tension_label(a.tension_level)}" for a in marked]
     patch["layout"]["map"]["layers"] = _tile_layers(tiles_url, tiles_on)
-    patch["layout"]["meta"] = {"metric": METRIC_LABELS[metric], "geography": kind}
+    patch["layout"]["meta"] = {"metric": METRIC_LABELS[metric], "geography": overview.geography.value}
     return patch
 
 
@@ -162,7 +177,7 @@ def points_patch(points: list[PointCell]) -> Patch:
     """The incident locations layer (pooled cells), or an empty one."""
     patch = Patch()
     biggest = max([p.incidents for p in points] + [1])
-    for trace, approximate in ((3, False), (4, True)):
+    for trace, approximate in ((LOCATIONS_TRACE, False), (APPROXIMATE_TRACE, True)):
         chosen = [p for p in points if p.approximate is approximate]
         patch["data"][trace]["lat"] = [p.latitude for p in chosen]
         patch["data"][trace]["lon"] = [p.longitude for p in chosen]

@@ -232,6 +232,12 @@ def layout(
                                                 [
                                                     html.P(id="overview-summary", **{"aria-live": "polite"}),
                                                     html.P(id="overview-legend", className="small"),
+                                                    html.P(
+                                                        "Incident locations, when shown, are purple circles, larger for "
+                                                        "more incidents; paler ones are approximate (within about 10 km). "
+                                                        "Records located to their district only are never drawn.",
+                                                        className="small",
+                                                    ),
                                                     html.P(MAP_ATTRIBUTION, className="map-attribution small"),
                                                 ]
                                             ),

@@ -225,7 +225,8 @@ def test_map_update_is_small_and_carries_no_record_text(db, dataset):
     points = to_json_plotly(maps.points_patch(cells).to_plotly_json())
     assert len(points) < 100_000 and "report by" not in points
     figure = maps.base_figure("district")
-    assert figure.data[0].geojson == "/geo/district.geojson"  # boundaries by URL, sent once
+    assert [t.visible for t in figure.data[:3]] == [True, False, False]  # every geography, sent once
+    assert all(isinstance(t.geojson, dict) for t in figure.data[:3])
 
 
 # --- filters ------------------------------------------------------------------------------------
