@@ -177,6 +177,16 @@ class Organisation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
+    # The districts the organisation works in: its members get the alerts for them.
+    covered_areas: Mapped[list[Area]] = relationship(secondary="organisation_areas")
+
+
+organisation_areas = Table(
+    "organisation_areas",
+    Base.metadata,
+    Column("organisation_id", ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True),
+    Column("area_code", ForeignKey("areas.code"), primary_key=True, index=True),
+)
 
 
 class User(Base):
@@ -382,6 +392,32 @@ class IncidentMonthlyCount(Base):
     incidents: Mapped[int] = mapped_column(Integer)
 
 
+class IncidentTrendCount(Base):
+    """Incidents per stretch of days, district, audience, category and strands: what the trend
+    charts read.
+
+    A stretch (`bucket`) is a Monday-to-Sunday week cut at month ends, so whole weeks and whole
+    months are both sums of stretches; `bucket` is its first day. Kept in step like
+    `IncidentMonthlyCount` (by `rollups.refresh_months`); AMBER and RED records are not in it.
+    """
+
+    __tablename__ = "incident_trend_counts"
+    __table_args__ = (
+        # The trends read a date range for some audiences: this index answers alone.
+        Index(
+            "ix_incident_trend_counts_figures",
+            "bucket", "audience", "area_code", "category_code", "strand_mask", "incidents",
+        ),
+    )
+
+    bucket: Mapped[date] = mapped_column(Date, primary_key=True)
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), primary_key=True)
+    audience: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("incident_categories.code"), primary_key=True)
+    strand_mask: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incidents: Mapped[int] = mapped_column(Integer)
+
+
 class TensionAssessment(Base):
     __tablename__ = "tension_assessments"
     __table_args__ = (
@@ -464,6 +500,8 @@ class TriggerEvent(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime | None] = mapped_column(onupdate=utcnow)
     deleted_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -617,6 +655,62 @@ class StatementAdoption(Base):
 
     statement: Mapped[Resource] = relationship(back_populates="adoptions")
     area: Mapped[Area] = relationship()
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+
+class Alert(Base):
+    """An early warning: a surge in incidents or a district's tension level at 4 or 5.
+
+    `key` makes each warning once (for example one surge alert per district, category and week);
+    `summary` is what an e-mail may carry, so it never holds record details above TLP:GREEN
+    (`marking` is the most restrictive marking of what the alert is about).
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        _one_of("kind", ["surge", "tension"]),
+        _one_of("marking", list(Marking)),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
+    category_code: Mapped[str | None] = mapped_column(ForeignKey("incident_categories.code"))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    marking: Mapped[str] = mapped_column(String(16), default=Marking.GREEN)
+    # Where the evidence is: a path and query string inside the dashboard.
+    link: Mapped[str] = mapped_column(String(500), default="/")
+    window_start: Mapped[date | None] = mapped_column(Date)
+    window_end: Mapped[date | None] = mapped_column(Date)
+    observed: Mapped[int | None] = mapped_column(Integer)
+    expected: Mapped[float | None] = mapped_column(Float)
+    level: Mapped[int | None] = mapped_column(SmallInteger)
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("tension_assessments.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    area: Mapped[Area] = relationship()
+    recipients: Mapped[list[AlertRecipient]] = relationship(
+        back_populates="alert", cascade="all, delete-orphan"
+    )
+
+
+class AlertRecipient(Base):
+    """One member's copy of an alert: whether they have acknowledged it, and its e-mail."""
+
+    __tablename__ = "alert_recipients"
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    acknowledged_at: Mapped[datetime | None]
+    emailed_at: Mapped[datetime | None]
+    email_error: Mapped[str | None] = mapped_column(String(300))
+
+    alert: Mapped[Alert] = relationship(back_populates="recipients")
+    user: Mapped[User] = relationship()
 
 
 # --- audit --------------------------------------------------------------------------------------

@@ -16,13 +16,24 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, delete, event, func, insert, inspect, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    String,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.functions import FunctionElement
 
 from .access import Purpose, RecordFilters, Viewer, visible
-from .models import Incident, IncidentMonthlyCount
+from .models import Incident, IncidentMonthlyCount, IncidentTrendCount
 from .reference import AUDIENCE_DELETED, AUDIENCE_LISTED, map_cell
 
 _PENDING = "dashboard.rollup_months"
@@ -37,6 +48,53 @@ def next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def bucket_start(day: date) -> date:
+    """The first day of the stretch (a Monday-to-Sunday week cut at month ends) holding `day`."""
+    return max(week_start(day), month_start(day))
+
+
+def _bucket_expression(dialect: str):
+    if dialect == "postgresql":
+        return func.cast(
+            func.greatest(func.date_trunc("week", Incident.occurred_on), func.date_trunc("month", Incident.occurred_on)),
+            IncidentTrendCount.bucket.type,
+        )
+    weekday = func.cast(func.strftime("%w", Incident.occurred_on), Integer)  # 0 is Sunday
+    monday = func.date(Incident.occurred_on, "-" + func.cast((weekday + 6) % 7, String) + " days")
+    return func.max(monday, func.date(Incident.occurred_on, "start of month"))
+
+
+def refresh_trend_counts(session: Session | Connection, months: set[date] | None = None) -> None:
+    """Recount the trend counts of the given months (every month when None), in this transaction."""
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    bucket = _bucket_expression(dialect.name)
+    keys = (bucket, Incident.area_code, Incident.audience, Incident.category_code, Incident.strand_mask)
+    counted = (
+        select(*keys, func.count())
+        .where(Incident.audience.not_in([AUDIENCE_LISTED, AUDIENCE_DELETED]))
+        .group_by(*keys)
+    )
+    columns = ["bucket", "area_code", "audience", "category_code", "strand_mask", "incidents"]
+    if months is None:
+        session.execute(delete(IncidentTrendCount))
+        session.execute(insert(IncidentTrendCount).from_select(columns, counted))
+        return
+    for first in sorted({month_start(m) for m in months}):
+        after = next_month(first)
+        session.execute(
+            delete(IncidentTrendCount).where(IncidentTrendCount.bucket >= first, IncidentTrendCount.bucket < after)
+        )
+        session.execute(
+            insert(IncidentTrendCount).from_select(
+                columns, counted.where(Incident.occurred_on >= first, Incident.occurred_on < after)
+            )
+        )
+
+
 def _month_expression(dialect: str):
     if dialect == "postgresql":
         return func.cast(func.date_trunc("month", Incident.occurred_on), IncidentMonthlyCount.month.type)
@@ -44,7 +102,9 @@ def _month_expression(dialect: str):
 
 
 def refresh_months(session: Session | Connection, months: set[date] | None = None) -> None:
-    """Recount the given months (every month when None) from the incidents, in this transaction."""
+    """Recount the given months (every month when None) from the incidents, in this transaction:
+    the monthly counts and the trend counts."""
+    refresh_trend_counts(session, months)
     dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
     month = _month_expression(dialect.name)
     counted = (

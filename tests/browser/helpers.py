@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 from selenium.webdriver.common.by import By
@@ -45,3 +46,11 @@ def sign_in(dash_duo, email: str, password: str) -> None:
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "shell-user-name")))
     dash_duo.server_url = dash_duo.server.url  # waits for the Dash renderer to be ready
+
+
+def start_app(dash_duo, app) -> None:
+    """Serve the app on a free port (so that test runs side by side do not collide)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    dash_duo.start_server(app, navigate=False, port=port)

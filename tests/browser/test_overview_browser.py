@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from app import create_app
 from dashboard.models import TensionAssessment, User
 from dashboard.reference import Marking
-from tests.browser.helpers import axe_violations, sign_in
+from tests.browser.helpers import axe_violations, sign_in, start_app
 from tests.conftest import TEST_PASSWORD, add_incident, make_people
 
 pytestmark = pytest.mark.browser
@@ -36,7 +37,7 @@ def overview_app(settings, sqlite_db, password_hash):
 
 def test_ovw001_filters_drill_down_and_table(dash_duo, overview_app):
     app, people = overview_app
-    dash_duo.start_server(app, navigate=False)
+    start_app(dash_duo, app)
     sign_in(dash_duo, people.council_member.email, TEST_PASSWORD)
     dash_duo.wait_for_contains_text("#overview-summary", "Most incidents: Birmingham (4)", timeout=15)
     dash_duo.wait_for_contains_text("#overview-headline", "Districts at tension level 4 or 5")
@@ -63,13 +64,23 @@ def test_ovw001_filters_drill_down_and_table(dash_duo, overview_app):
     assert dash_duo.find_element("#overview-table-toggle").get_attribute("aria-expanded") == "true"
     assert "4 High" in dash_duo.find_element("#overview-area-table").text
 
+    # the locations layer is drawn above the areas, whatever the map re-created last
+    dash_duo.find_element("#overview-layers input[value='points']").send_keys(Keys.SPACE)
+    dash_duo.find_element("#overview-geography input[value='force']").send_keys(Keys.SPACE)
+    dash_duo.wait_for_contains_text("#overview-summary", "force area", timeout=10)
+    layers = dash_duo.driver.execute_script(
+        "const gd = document.querySelector('#overview-map .js-plotly-plot');"
+        "return gd._fullLayout.map._subplot.map.getStyle().layers.map(l => l.id);"
+    )
+    assert layers.index("plotly-trace-layer-locations-circle") > layers.index("plotly-trace-layer-areas-force-fill")
+
     assert axe_violations(dash_duo.driver) == []
     assert dash_duo.get_logs() == []
 
 
 def test_ovw002_custom_dates_with_an_error_named(dash_duo, overview_app):
     app, people = overview_app
-    dash_duo.start_server(app, navigate=False)
+    start_app(dash_duo, app)
     sign_in(dash_duo, people.police_member.email, TEST_PASSWORD)
     dash_duo.wait_for_contains_text("#overview-summary", "Most incidents", timeout=15)
     today = date.today()

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from app import create_app
 from dashboard.models import AppSetting, User, UserSession, utcnow
 from dashboard.reference import Marking
-from tests.browser.helpers import axe_violations, sign_in
+from tests.browser.helpers import axe_violations, sign_in, start_app
 from tests.conftest import TEST_PASSWORD, add_incident, make_people
 
 pytestmark = pytest.mark.browser
@@ -31,7 +31,7 @@ def demo_app(settings, sqlite_db, password_hash):
 
 def test_shell001_sign_in_see_shell_and_sign_out(dash_duo, demo_app):
     app, people = demo_app
-    dash_duo.start_server(app, navigate=False)
+    start_app(dash_duo, app)
     dash_duo.driver.get(dash_duo.server.url + "/login")
     assert dash_duo.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     assert axe_violations(dash_duo.driver) == []
@@ -57,7 +57,7 @@ def test_shell001_sign_in_see_shell_and_sign_out(dash_duo, demo_app):
 
 def test_shell002_keyboard_reaches_skip_link_and_period_choice(dash_duo, demo_app):
     app, people = demo_app
-    dash_duo.start_server(app, navigate=False)
+    start_app(dash_duo, app)
     sign_in(dash_duo, people.police_member.email, TEST_PASSWORD)
     dash_duo.driver.get(dash_duo.server.url + "/access")  # a fresh page: focus starts at the top
     dash_duo.wait_for_contains_text("#access-counts-summary", "You can see 2 incidents", timeout=10)
@@ -76,7 +76,7 @@ def test_shell002_keyboard_reaches_skip_link_and_period_choice(dash_duo, demo_ap
 
 def test_shell003_ended_session_sends_the_user_to_sign_in(dash_duo, demo_app, sqlite_db):
     app, people = demo_app
-    dash_duo.start_server(app, navigate=False)
+    start_app(dash_duo, app)
     sign_in(dash_duo, people.police_member.email, TEST_PASSWORD)
     dash_duo.find_element("a.nav-link[href='/access']").click()
     dash_duo.wait_for_contains_text("#access-counts-summary", "You can see 2 incidents", timeout=10)
