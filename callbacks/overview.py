@@ -10,6 +10,7 @@ from dash import Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import overview as ov
+from dashboard import surges
 from dashboard.filters import FilterError, FilterState, vocabulary
 from dashboard.reference import Role
 from dashboard.web import extension, get_db
@@ -105,10 +106,15 @@ def register(app: dash.Dash) -> None:
                 return (no_update,) * 5 + ("custom", no_update, no_update, errors["start"], errors["end"])
             result = ov.area_overview(session, viewer, state.record_filters(), geography)
             head = ov.headline(session, viewer, result, today())
+            # worked out only when the map is coloured by it (the table asks on its own)
+            warning = (
+                surges.early_warning(session, viewer, state.record_filters(), state.end, geography, by_category=False)
+                if metric is ov.Metric.WARNING else None
+            )
         tiles = extension().settings.map_tiles_url
         return (
-            maps.map_patch(result, metric, tiles_url=tiles, tiles_on=layout.LAYER_TILES in layers),
-            ov.summary_sentence(result, metric),
+            maps.map_patch(result, metric, tiles_url=tiles, tiles_on=layout.LAYER_TILES in layers, warning=warning),
+            ov.summary_sentence(result, metric, warning),
             layout.LEGENDS[metric],
             layout.headline_cards(head),
             layout.query_string(state, geography.value, metric.value, layers, area),
@@ -145,9 +151,12 @@ def register(app: dash.Dash) -> None:
         if not is_open or not query:
             raise PreventUpdate
         state, view = _from_query(viewer, query)
+        geography = ov.Geography(view["geography"])
         with get_db().session() as session:
-            result = ov.area_overview(session, viewer, state.record_filters(), ov.Geography(view["geography"]))
-        return layout.area_table(result, ov.Metric(view["metric"]))
+            result = ov.area_overview(session, viewer, state.record_filters(), geography)
+            warning = surges.early_warning(session, viewer, state.record_filters(), state.end, geography,
+                                           by_category=False)
+        return layout.area_table(result, ov.Metric(view["metric"]), warning)
 
     @app.callback(
         Output("overview-area-panel", "children"),

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -30,6 +31,9 @@ from .models import (
 from .reference import TENSION_LEVELS, ActionStatus, Role, cell_centre
 from .rollups import grouping_key, in_parallel, incidents_by_area_in_periods, split_period
 
+if TYPE_CHECKING:
+    from .surges import EarlyWarning
+
 
 class Geography(StrEnum):
     DISTRICT = "district"
@@ -42,6 +46,7 @@ class Metric(StrEnum):
     RATE = "rate"
     TENSION = "tension"
     CHANGE = "change"
+    WARNING = "warning"  # the early warning's band (surges.py), for the period's last 7 days
 
 
 METRIC_LABELS = {
@@ -49,6 +54,7 @@ METRIC_LABELS = {
     Metric.RATE: "Incidents per 100,000 residents",
     Metric.TENSION: "Latest tension level",
     Metric.CHANGE: "Change on the previous period",
+    Metric.WARNING: "Early warning",
 }
 GEOGRAPHY_LABELS = {
     Geography.DISTRICT: "Districts",
@@ -56,7 +62,7 @@ GEOGRAPHY_LABELS = {
     Geography.REGION: "Regions",
 }
 OPEN_ACTION_STATUSES = (ActionStatus.NOT_STARTED, ActionStatus.IN_PROGRESS, ActionStatus.BLOCKED)
-_UNIT_COLUMNS = {
+UNIT_COLUMNS = {
     Geography.DISTRICT: (Area.code, Area.name),
     Geography.FORCE: (Area.pfa_code, Area.police_force),
     Geography.REGION: (Area.region_code, Area.region),
@@ -96,6 +102,10 @@ class AreaFigure:
         return None if self.previous < 10 else (self.incidents - self.previous) / self.previous * 100
 
     def value(self, metric: Metric) -> float | None:
+        """The figure the map colours by; None for tension with no assessment, and for the early
+        warning, whose band comes from `surges.early_warning`."""
+        if metric is Metric.WARNING:
+            return None
         if metric is Metric.COUNT:
             return float(self.incidents)
         if metric is Metric.RATE:
@@ -163,7 +173,7 @@ def area_overview(
     tension = _tension_by_district(session, viewer, filters, filters.end)
 
     units: dict[str, dict] = {}
-    code_col, name_col = _UNIT_COLUMNS[geography]
+    code_col, name_col = UNIT_COLUMNS[geography]
     area_rows = session.execute(
         select(Area.code, code_col, name_col, Area.population).order_by(name_col, Area.code)
     )
@@ -430,8 +440,9 @@ def _percent_change(current: int, previous: int) -> str:
     return f"{current:,} incidents, {direction} {abs(change):.0f}% on the previous period ({previous:,})"
 
 
-def summary_sentence(overview: Overview, metric: Metric) -> str:
-    """One generated sentence saying what the map shows, for people who cannot see it."""
+def summary_sentence(overview: Overview, metric: Metric, warning: EarlyWarning | None = None) -> str:
+    """One generated sentence saying what the map shows, for people who cannot see it (for the
+    early warning, `warning` holds the bands)."""
     unit = {Geography.DISTRICT: "district", Geography.FORCE: "force area", Geography.REGION: "region"}[
         overview.geography
     ]
@@ -439,6 +450,10 @@ def summary_sentence(overview: Overview, metric: Metric) -> str:
     total = _percent_change(overview.total, overview.previous_total)
     if not overview.areas:
         return f"No areas match the filters ({period})."
+    if metric is Metric.WARNING:
+        if warning is None:
+            raise ValueError("The early warning sentence needs the early warning.")
+        return f"{warning.sentence()} {period}: {total}."
     if metric is Metric.TENSION:
         assessed = [a for a in overview.areas if a.tension_level is not None]
         if not assessed:

@@ -23,6 +23,7 @@ from dashboard.overview import (
     tension_label,
 )
 from dashboard.reference import TENSION_LEVELS
+from dashboard.surges import BAND_COLOURS, AreaWarning, Band, EarlyWarning
 
 MAP_CENTRE = {"lat": 52.75, "lon": -1.45}
 MAP_ZOOM = 6.8
@@ -33,9 +34,12 @@ SEQUENTIAL = [[0.0, "#F1F6FB"], [0.25, "#B7D2EA"], [0.5, "#6FA3D2"], [0.75, "#2E
 DIVERGING = [[0.0, "#12436D"], [0.25, "#7FA6CC"], [0.5, "#F2F2F2"], [0.75, "#F7A06B"], [1.0, "#A63D0A"]]
 NO_DATA_FILL = "#D9D9D9"
 # The map draws no text: text layers would make MapLibre fetch glyphs from a font server. Values
-# are given by hover text, the summary sentence and the table; tension levels also by the size
-# of a circle at each area's centre, so colour is never the only cue.
+# are given by hover text, the summary sentence and the table; tension levels and early-warning
+# rises also by the size of a circle at each area's centre, so colour is never the only cue.
 LEVEL_MARKER_SIZE = {1: 7, 2: 11, 3: 15, 4: 19, 5: 23}
+# Early warning: a large circle for a sharp rise, a small one for a rise (none for stable or fall).
+BAND_MARKER_SIZE = {Band.SHARP_RISE: 19, Band.RISE: 11}
+BANDS_IN_ORDER = sorted(Band, key=lambda b: b.rank)  # fall, stable, rise, sharp rise
 # The map re-creates a trace's layers, on top, whenever it is hidden and shown again or its data
 # goes from none to some; areas and circles are therefore always put below the locations layer
 # (which is never hidden), so that locations stay on top whatever was re-created last.
@@ -49,6 +53,15 @@ def _tension_scale() -> list[list]:
     for step, colour in enumerate(colours):
         scale.append([step / 6, colour])
         scale.append([(step + 1) / 6, colour])
+    return scale
+
+
+def _band_scale() -> list[list]:
+    """A stepped scale over -0.5 to 3.5: one colour a band, from fall (0) to sharp rise (3)."""
+    scale = []
+    for step, band in enumerate(BANDS_IN_ORDER):
+        scale.append([step / 4, BAND_COLOURS[band][0]])
+        scale.append([(step + 1) / 4, BAND_COLOURS[band][0]])
     return scale
 
 
@@ -109,19 +122,33 @@ def _tile_layers(tiles_url: str | None, on: bool) -> list[dict]:
     return [{"sourcetype": "raster", "source": [tiles_url], "below": "traces", "opacity": 0.6}]
 
 
-def _hover(area: AreaFigure) -> str:
-    return "<br>".join(
-        [
-            f"<b>{area.name}</b>",
-            f"Incidents: {area.incidents:,} (previous period {area.previous:,})",
-            f"Per 100,000 residents: {area.rate:,.1f}",
-            f"Tension: {tension_label(area.tension_level)}",
-        ]
-    )
+def _hover(area: AreaFigure, warned: AreaWarning | None = None) -> str:
+    lines = [
+        f"<b>{area.name}</b>",
+        f"Incidents: {area.incidents:,} (previous period {area.previous:,})",
+        f"Per 100,000 residents: {area.rate:,.1f}",
+        f"Tension: {tension_label(area.tension_level)}",
+    ]
+    if warned:
+        lines.append(f"Early warning: {warned.assessment.describe()}")
+    return "<br>".join(lines)
 
 
-def _values(overview: Overview, metric: Metric) -> tuple[list[float], dict]:
+def _bands(overview: Overview, warning: EarlyWarning) -> list[Band]:
+    by_code = warning.by_code()
+    return [by_code[a.code].band if a.code in by_code else Band.STABLE for a in overview.areas]
+
+
+def _values(overview: Overview, metric: Metric, warning: EarlyWarning | None = None) -> tuple[list[float], dict]:
     """Each area's value on the colour scale, and the scale."""
+    if metric is Metric.WARNING:
+        if warning is None:
+            raise ValueError("Colouring by early warning needs the early warning.")
+        return [float(b.rank) for b in _bands(overview, warning)], {
+            "colorscale": _band_scale(), "zmin": -0.5, "zmax": 3.5,
+            "colorbar": {"title": {"text": "Early warning"}, "tickvals": [b.rank for b in BANDS_IN_ORDER],
+                         "ticktext": [b.value.capitalize() for b in BANDS_IN_ORDER]},
+        }
     if metric is Metric.TENSION:
         values = [float(a.tension_level or 0) for a in overview.areas]
         return values, {
@@ -149,25 +176,36 @@ def map_patch(
     *,
     tiles_url: str | None = None,
     tiles_on: bool = False,
+    warning: EarlyWarning | None = None,
 ) -> Patch:
-    """The areas' values and scale for the filters, geography and metric, as a small patch."""
+    """The areas' values and scale for the filters, geography and metric, as a small patch
+    (`warning`, the early warning for the same geography, is needed to colour by it)."""
     patch = Patch()
     index = GEOGRAPHIES.index(overview.geography)
     for i in range(len(GEOGRAPHIES)):
         patch["data"][i]["visible"] = i == index
-    values, scale = _values(overview, metric)
+    values, scale = _values(overview, metric, warning)
     patch["data"][index]["locations"] = [a.code for a in overview.areas]
     patch["data"][index]["z"] = values
-    patch["data"][index]["text"] = [_hover(a) for a in overview.areas]
+    warned = warning.by_code() if warning else {}
+    patch["data"][index]["text"] = [_hover(a, warned.get(a.code)) for a in overview.areas]
     for key, value in scale.items():
         patch["data"][index][key] = value
     label_at = label_points(overview.geography.value)
-    marked = [a for a in overview.areas if a.tension_level] if metric is Metric.TENSION else []
+    # Circles at the areas' centres: tension levels, or rises, so colour is never the only cue.
+    if metric is Metric.TENSION:
+        marked = [(a, LEVEL_MARKER_SIZE[a.tension_level], f"{a.name}: tension {tension_label(a.tension_level)}")
+                  for a in overview.areas if a.tension_level]
+    elif metric is Metric.WARNING:
+        marked = [(a, BAND_MARKER_SIZE[b], f"{a.name}: {warned[a.code].assessment.describe()}")
+                  for a, b in zip(overview.areas, _bands(overview, warning), strict=True) if b in BAND_MARKER_SIZE]
+    else:
+        marked = []
     circles = patch["data"][TENSION_TRACE]
-    circles["lat"] = [label_at[a.code][0] for a in marked]
-    circles["lon"] = [label_at[a.code][1] for a in marked]
-    circles["marker"]["size"] = [LEVEL_MARKER_SIZE[a.tension_level] for a in marked]
-    circles["text"] = [f"{a.name}: tension {tension_label(a.tension_level)}" for a in marked]
+    circles["lat"] = [label_at[a.code][0] for a, _size, _text in marked]
+    circles["lon"] = [label_at[a.code][1] for a, _size, _text in marked]
+    circles["marker"]["size"] = [size for _a, size, _text in marked]
+    circles["text"] = [text for _a, _size, text in marked]
     patch["layout"]["map"]["layers"] = _tile_layers(tiles_url, tiles_on)
     patch["layout"]["meta"] = {"metric": METRIC_LABELS[metric], "geography": overview.geography.value}
     return patch

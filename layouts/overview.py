@@ -20,6 +20,7 @@ from dashboard.overview import (
     tension_label,
 )
 from dashboard.reference import MAP_ATTRIBUTION, TENSION_LEVELS, Marking, Verification
+from dashboard.surges import RULE_TEXT, AreaWarning, EarlyWarning
 
 from .components import marking_label
 
@@ -35,6 +36,9 @@ LEGENDS = {
     + ". Grey: no assessment you can see.",
     Metric.CHANGE: "Orange and brown: more incidents than in the previous period of the same length; "
     "blue: fewer; light grey: about the same.",
+    Metric.WARNING: "Early warning for the last 7 days of the period against the 12 weeks before: "
+    "dark brown with a large circle, sharp rise (a surge); light orange with a small circle, rise; "
+    "light grey, stable; blue, fall. How it is worked out: " + RULE_TEXT,
 }
 
 
@@ -316,12 +320,32 @@ def headline_cards(head: Headline) -> dbc.Row:
     )
 
 
-def area_table(overview: Overview, metric: Metric) -> html.Table:
+def _warning_cell(found: AreaWarning | None) -> str:
+    return found.assessment.describe().capitalize() if found else "Not worked out"
+
+
+def area_table(overview: Overview, metric: Metric, warning: EarlyWarning | None = None) -> html.Table:
+    """The map's figures as a table; with `warning`, an early-warning column too."""
     unit = GEOGRAPHY_LABELS[overview.geography][:-1] if overview.geography != Geography.REGION else "Region"
-    rows = sorted(overview.areas, key=lambda a: (a.value(metric) is None, -(a.value(metric) or 0), a.name))
+    warned = warning.by_code() if warning is not None else {}
+    if metric is Metric.WARNING and warning is not None:
+
+        def urgency(a):
+            found = warned.get(a.code)
+            if found is None:
+                return (1, 1.0, a.name)
+            return (-found.band.rank, found.assessment.p_high, a.name)
+
+        rows = sorted(overview.areas, key=urgency)
+    else:
+        rows = sorted(overview.areas, key=lambda a: (a.value(metric) is None, -(a.value(metric) or 0), a.name))
+    caption = f"{METRIC_LABELS[metric]} by {unit.lower()}, {overview.start:%-d %b %Y} to {overview.end:%-d %b %Y}"
+    if warning is not None:
+        caption += (f"; early warning for {warning.window_start:%-d %b} to {warning.window_end:%-d %b %Y} "
+                    "against the 12 weeks before")
     return html.Table(
         [
-            html.Caption(f"{METRIC_LABELS[metric]} by {unit.lower()}, {overview.start:%-d %b %Y} to {overview.end:%-d %b %Y}"),
+            html.Caption(caption),
             html.Thead(
                 html.Tr(
                     [
@@ -331,6 +355,7 @@ def area_table(overview: Overview, metric: Metric) -> html.Table:
                         html.Th("Change", scope="col", className="text-end"),
                         html.Th("Per 100,000", scope="col", className="text-end"),
                         html.Th("Latest tension level", scope="col"),
+                        *([html.Th("Early warning", scope="col")] if warning is not None else []),
                     ]
                 )
             ),
@@ -347,6 +372,7 @@ def area_table(overview: Overview, metric: Metric) -> html.Table:
                                 tension_label(a.tension_level)
                                 + (f" (assessed {a.tension_assessed_on:%-d %b %Y})" if a.tension_assessed_on else "")
                             ),
+                            *([html.Td(_warning_cell(warned.get(a.code)))] if warning is not None else []),
                         ]
                     )
                     for a in rows

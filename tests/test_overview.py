@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from plotly.io.json import to_json_plotly
@@ -20,7 +20,9 @@ from dashboard.overview import (
     summary_sentence,
 )
 from dashboard.reference import LocationPrecision, Marking
+from dashboard.surges import Band, early_warning
 from layouts import maps
+from layouts import overview as overview_layout
 from tests.conftest import add_incident
 
 BIRMINGHAM, COVENTRY, LEICESTER = "E08000025", "E08000026", "E06000016"
@@ -218,8 +220,9 @@ def test_map_update_is_small_and_carries_no_record_text(db, dataset):
     with db.session() as s:
         result = area_overview(s, viewer, PERIOD, Geography.DISTRICT)
         cells, _ = incident_points(s, viewer, PERIOD)
+        warning = early_warning(s, viewer, PERIOD, PERIOD.end, Geography.DISTRICT, by_category=False)
     for metric in Metric:
-        payload = to_json_plotly(maps.map_patch(result, metric).to_plotly_json())
+        payload = to_json_plotly(maps.map_patch(result, metric, warning=warning).to_plotly_json())
         assert len(payload) < 100_000
         assert "report by" not in payload  # incident titles never reach the map
     points = to_json_plotly(maps.points_patch(cells).to_plotly_json())
@@ -227,6 +230,68 @@ def test_map_update_is_small_and_carries_no_record_text(db, dataset):
     figure = maps.base_figure("district")
     assert [t.visible for t in figure.data[:3]] == [True, False, False]  # every geography, sent once
     assert all(isinstance(t.geojson, dict) for t in figure.data[:3])
+
+
+# --- early warning on the map ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def surge(db, people):
+    """Council leaflets in Birmingham at 1 a week for 12 weeks, then 9 in the period's last 7 days;
+    and a police-only (AMBER+STRICT) burst in Coventry that council members cannot see."""
+    with db.session() as s:
+        cora = s.get(User, people.council_member.id)
+        pat = s.get(User, people.police_member.id)
+        for week in range(1, 13):
+            add_incident(s, cora, Marking.GREEN, day=date(2026, 10, 31) - timedelta(weeks=week), area=BIRMINGHAM)
+        for day in range(9):
+            add_incident(s, cora, Marking.GREEN, day=date(2026, 10, 31) - timedelta(days=day % 7), area=BIRMINGHAM)
+        for _ in range(8):
+            add_incident(s, pat, Marking.AMBER_STRICT, day=date(2026, 10, 30), area=COVENTRY)
+    return people
+
+
+def test_ovw010_warning_colours_the_map_and_names_the_band_in_words(db, surge):
+    viewer = viewer_of(db, surge.council_member)
+    with db.session() as s:
+        result = area_overview(s, viewer, PERIOD, Geography.DISTRICT)
+        warning = early_warning(s, viewer, PERIOD, PERIOD.end, Geography.DISTRICT, by_category=False)
+    patch = maps.map_patch(result, Metric.WARNING, warning=warning).to_plotly_json()
+    operations = {tuple(op["location"]): op["params"]["value"] for op in patch["operations"] if "value" in op["params"]}
+    codes, values = operations[("data", 0, "locations")], operations[("data", 0, "z")]
+    z = dict(zip(codes, values, strict=True))
+    assert z[BIRMINGHAM] == Band.SHARP_RISE.rank and z[COVENTRY] == Band.STABLE.rank  # police-only: not counted
+    assert operations[("data", 0, "colorbar")]["ticktext"] == ["Fall", "Stable", "Rise", "Sharp rise"]
+    hover = dict(zip(codes, operations[("data", 0, "text")], strict=True))
+    assert "Early warning: sharp rise: 9 incidents in the 7 days, against about 1.0 in a usual week" in hover[BIRMINGHAM]
+    assert "Early warning: stable" in hover[COVENTRY]
+    # not by colour alone: a large circle marks the sharp rise, and the sentence names it
+    assert operations[("data", maps.TENSION_TRACE, "marker", "size")] == [maps.BAND_MARKER_SIZE[Band.SHARP_RISE]]
+    assert operations[("data", maps.TENSION_TRACE, "text")][0].startswith("Birmingham: sharp rise")
+    sentence = summary_sentence(result, Metric.WARNING, warning)
+    assert sentence.startswith(
+        "1 district shows a sharp rise (Birmingham), in the 7 days to 31 Oct 2026 against the 12 weeks before; "
+        "64 are stable."
+    )
+    assert "sharp rise (a surge)" in overview_layout.LEGENDS[Metric.WARNING]
+    assert set(overview_layout.LEGENDS) == set(Metric)
+    with pytest.raises(ValueError):
+        maps.map_patch(result, Metric.WARNING)  # the bands are needed to colour by them
+
+
+def test_ovw011_warning_in_the_table_and_for_force_areas(db, surge):
+    police = viewer_of(db, surge.police_member)
+    with db.session() as s:
+        forces = area_overview(s, police, PERIOD, Geography.FORCE)
+        warning = early_warning(s, police, PERIOD, PERIOD.end, Geography.FORCE, by_category=False)
+    table = str(overview_layout.area_table(forces, Metric.WARNING, warning).to_plotly_json())
+    assert "Early warning" in table
+    assert "Sharp rise: 17 incidents in the 7 days" in table  # West Midlands Police: Birmingham and Coventry
+    assert "early warning for 25 Oct to 31 Oct 2026" in table
+    rows = overview_layout.area_table(forces, Metric.WARNING, warning).children[2].children
+    assert rows[0].children[0].children == "West Midlands Police"  # the sharpest rise first
+    plain = str(overview_layout.area_table(forces, Metric.COUNT).to_plotly_json())
+    assert "Early warning" not in plain
 
 
 # --- filters ------------------------------------------------------------------------------------

@@ -74,6 +74,16 @@ def test_ovw001_filters_drill_down_and_table(dash_duo, overview_app):
     )
     assert layers.index("plotly-trace-layer-locations-circle") > layers.index("plotly-trace-layer-areas-force-fill")
 
+    # colour by early warning, by keyboard: the band in words in the summary, legend and table
+    dash_duo.find_element("#overview-metric input[value='warning']").send_keys(Keys.SPACE)
+    dash_duo.wait_for_contains_text(
+        "#overview-summary", "No force area shows a rise or a fall in the 7 days to", timeout=10
+    )
+    assert "sharp rise (a surge)" in dash_duo.find_element("#overview-legend").text
+    dash_duo.wait_for_contains_text("#overview-area-table", "Early warning", timeout=10)
+    assert "Stable: 1 incident in the 7 days" in dash_duo.find_element("#overview-area-table").text
+    assert "metric=warning" in dash_duo.driver.current_url
+
     assert axe_violations(dash_duo.driver) == []
     assert dash_duo.get_logs() == []
 
