@@ -231,3 +231,8 @@ def cell_centre(cell: int) -> tuple[float, float, bool]:
         y, x = divmod(cell, 40_000)
         size, approximate = EXACT_CELL_DEGREES, False
     return round((y + 0.5) * size - 90, 4), round((x + 0.5) * size - 180, 4), approximate
+
+
+# An election's run-up: the six weeks before polling day, when leaflets, canvassing and tension
+# rise (DOMAIN.md). The trigger calendar lists it and the trend charts shade it.
+ELECTION_RUN_UP_DAYS = 42
