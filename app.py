@@ -14,6 +14,7 @@ from flask import Flask
 import callbacks
 import layouts
 from callbacks import pages
+from dashboard.alerts import AlertChecker
 from dashboard.config import Settings
 from dashboard.database import Database, schema_is_current
 from dashboard.web import allow_dash_inline_scripts, init_server
@@ -49,6 +50,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.layout = pages.app_layout
     callbacks.register(app)
     allow_dash_inline_scripts(server, app.csp_hashes)
+    if settings.alert_check_minutes and not settings.testing:
+        # Alerts are also raised between timer runs; a unique key per alert makes overlaps harmless.
+        server.extensions["alert_checker"] = AlertChecker(db, settings, settings.alert_check_minutes).start()
     return app
 
 

@@ -17,7 +17,7 @@ from . import audit
 from .config import ConfigError, Settings
 from .database import Database, SchemaNotReady, schema_is_current, upgrade_schema
 from .geography import load_reference_data
-from .models import Organisation, User
+from .models import Area, Organisation, User
 from .passwords import PasswordPolicyError, check_policy, hash_password
 from .reference import Role, Sector
 
@@ -60,11 +60,44 @@ def cmd_create_org(args, settings: Settings) -> int:
         if session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower())):
             raise CommandError(f"An organisation called {name!r} already exists.")
         org = Organisation(name=name, sector=args.sector)
+        org.covered_areas = _covered_areas(session, args.covers or [])
         session.add(org)
         session.flush()
-        audit.record(session, "organisation created", actor="command line", record_type="organisation", record_id=org.id)
-        print(f"Created organisation {org.id}: {org.name} ({org.sector}).")
+        audit.record(
+            session, "organisation created", actor="command line", record_type="organisation", record_id=org.id,
+            detail={"covers": [a.code for a in org.covered_areas]},
+        )
+        covers = f"; covers {len(org.covered_areas)} district(s)" if org.covered_areas else ""
+        print(f"Created organisation {org.id}: {org.name} ({org.sector}){covers}.")
     return 0
+
+
+def _covered_areas(session, wanted: list[str]) -> list[Area]:
+    """Districts named by GSS code or name ("all" for every district)."""
+    areas = session.scalars(select(Area).order_by(Area.name)).all()
+    if any(w.strip().lower() == "all" for w in wanted):
+        return list(areas)
+    found, unknown = {}, []
+    for w in wanted:
+        key = w.strip().lower()
+        match = next((a for a in areas if key in (a.code.lower(), a.name.lower())), None)
+        if match is None:
+            unknown.append(w)
+        else:
+            found[match.code] = match
+    if unknown:
+        raise CommandError(f"--covers: no district with code or name {', '.join(map(repr, unknown))}.")
+    return list(found.values())
+
+
+def cmd_check_alerts(args, settings: Settings) -> int:
+    from . import alerts
+
+    db = _ready_database(settings)
+    with db.session() as session:
+        result = alerts.check_alerts(session, args.as_of or date.today(), settings)
+    print("\n".join(result.lines()))
+    return EXIT_FAILURE if result.email.error or result.email.failed else 0
 
 
 def _read_password(email: str, name: str) -> str:
@@ -186,7 +219,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("create-org", help="add a member organisation")
     p.add_argument("--name", required=True, help="the organisation's full name")
     p.add_argument("--sector", default=Sector.STATUTORY.value, choices=[s.value for s in Sector], help="default: statutory")
+    p.add_argument("--covers", nargs="+", metavar="DISTRICT",
+                   help="the districts it works in (GSS codes or names, or 'all'): its members get their alerts")
     p.set_defaults(handler=cmd_create_org)
+
+    p = commands.add_parser(
+        "check-alerts",
+        help="raise due alerts (surges, tension at level 4 or 5) and e-mail them; run from a timer",
+        description="Look for sharp rises in incidents and districts whose latest tension level is 4 or 5, "
+        "raise each alert once for the members of the organisations covering the district and the chair, "
+        "and e-mail new alerts when SMTP_HOST is set. Safe to run as often as you like.",
+    )
+    p.add_argument("--as-of", type=_date, default=None, help="the date to check up to (default: today)")
+    p.set_defaults(handler=cmd_check_alerts)
 
     p = commands.add_parser(
         "create-user",

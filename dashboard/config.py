@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -86,6 +86,32 @@ def _tiles_url(env: dict[str, str]) -> str | None:
     return raw
 
 
+def _smtp(env: dict[str, str]) -> dict[str, object]:
+    """The SMTP settings for alert e-mails, checked together (SMTP_HOST unset: no e-mail)."""
+    public_url = (env.get("PUBLIC_URL") or "").strip().rstrip("/") or None
+    if public_url and not public_url.startswith(("https://", "http://")):
+        raise ConfigError("PUBLIC_URL must start with https:// (or http://), e.g. https://dashboard.example.org.")
+    host = (env.get("SMTP_HOST") or "").strip() or None
+    if host is None:
+        return {"public_url": public_url}
+    sender = (env.get("SMTP_FROM") or "").strip()
+    if "@" not in sender:
+        raise ConfigError("SMTP_FROM must be the e-mail address alerts are sent from when SMTP_HOST is set.")
+    username = (env.get("SMTP_USERNAME") or "").strip() or None
+    password = env.get("SMTP_PASSWORD") or None
+    if bool(username) != bool(password):
+        raise ConfigError("Set SMTP_USERNAME and SMTP_PASSWORD together, or neither.")
+    return {
+        "smtp_host": host,
+        "smtp_port": _int(env, "SMTP_PORT", 587, 1, 65535),
+        "smtp_username": username,
+        "smtp_password": password,
+        "smtp_from": sender,
+        "smtp_starttls": _bool(env, "SMTP_STARTTLS", True),
+        "public_url": public_url,
+    }
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app and the command line need to know about their surroundings."""
@@ -108,6 +134,16 @@ class Settings:
     rate_limit_storage: str = "memory://"
     # Optional street-map tiles under the map (off by default; the map needs no tile server).
     map_tiles_url: str | None = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # E-mail for alerts (SMTP_HOST unset: no e-mail is sent) and the address links point at.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_from: str | None = None
+    smtp_starttls: bool = True
+    public_url: str | None = None
+    # How often the app itself checks for alerts (0: never; use `check-alerts` from a timer).
+    alert_check_minutes: int = 15
     testing: bool = False
 
     @classmethod
@@ -129,6 +165,8 @@ class Settings:
             secure_cookies=_bool(env, "SECURE_COOKIES", False),
             rate_limit_storage=env.get("RATELIMIT_STORAGE_URI", "memory://"),
             map_tiles_url=_tiles_url(env),
+            **_smtp(env),
+            alert_check_minutes=_int(env, "ALERT_CHECK_MINUTES", 15, 0, 24 * 60),
         )
         return replace(settings, **overrides) if overrides else settings
 

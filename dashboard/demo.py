@@ -55,11 +55,13 @@ from .models import (
     incident_strands,
     incident_triggers,
     meeting_attendance,
+    organisation_areas,
     trigger_event_areas,
 )
 from .reference import (
     APPROXIMATE_CELL_OFFSET,
     DEFAULT_STRANDS,
+    ELECTION_RUN_UP_DAYS,
     ActionStatus,
     Confidence,
     DatePrecision,
@@ -98,7 +100,7 @@ BULK_TABLES = (
 
 YEARS_OF_HISTORY = 5
 SHOCK_DAYS_AGO = 548  # about 18 months
-RUN_UP_DAYS = 42  # the six weeks before polling day
+RUN_UP_DAYS = ELECTION_RUN_UP_DAYS  # the six weeks before polling day
 LEFT_DAYS_AGO = 700  # when the organisation that left stopped attending
 HOTSPOTS = 5
 POINT_POOL = 256  # candidate map points per district
@@ -418,6 +420,7 @@ def seed_demo(
         plan = _make_plan(_check_ready(conn), today, seed)
         say(f"Adding {len(ORGANISATIONS)} organisations and their users")
         people, sign_ins = _add_people(conn, plan)
+        _add_coverage(conn, plan)
         _add_actors(conn)
         triggers = _add_trigger_events(conn, plan, people)
         say(f"Generating {incidents:,} incidents")
@@ -439,6 +442,11 @@ def seed_demo(
         if replace:
             _check_foreign_keys(conn)
     _analyse(db)
+    say("Checking for alerts (surges, tension at level 4 or 5)")
+    from . import alerts
+
+    with db.session() as session:
+        say(alerts.check_alerts(session, today).lines()[0])
     say(f"Demo data ready in {time.perf_counter() - began:.1f} s")
     return sign_ins
 
@@ -802,6 +810,15 @@ def _add_people(conn: Connection, plan: _Plan) -> tuple[_People, list[DemoSignIn
         DemoSignIn(u.email, secret[u.id], u.role.value, ORGANISATIONS[u.org].name)
         for u in _sign_in_people(people)
     ]
+
+
+def _add_coverage(conn: Connection, plan: _Plan) -> None:
+    """Each organisation's districts (its spec's `covers`): their alerts go to its members."""
+    coverage = _coverage(plan)
+    conn.execute(organisation_areas.insert(), [
+        {"organisation_id": int(o) + 1, "area_code": plan.areas.codes[int(a)]}
+        for o, a in zip(*coverage.nonzero(), strict=True)
+    ])
 
 
 def _cast(plan: _Plan) -> _People:

@@ -15,9 +15,21 @@ DEMO_NOTICE = (
 )
 
 
+def _nav_label(page: dict):
+    """A page's name; the alerts page also shows how many alerts wait ("Alerts (N)", as text),
+    filled in by the alerts callbacks."""
+    if page.get("path") == "/alerts":
+        return [page["name"], html.Span(id="shell-alerts-count")]
+    return page["name"]
+
+
 def _nav(pages: list[dict]) -> html.Nav:
     links = [
-        html.Li(dcc.Link(p["name"], href=p["relative_path"], className="nav-link"), className="nav-item")
+        html.Li(
+            dcc.Link(_nav_label(p), href=p["relative_path"], className="nav-link",
+                     **({"id": "shell-alerts-link"} if p.get("path") == "/alerts" else {})),
+            className="nav-item",
+        )
         for p in pages
     ]
     return html.Nav(html.Ul(links, className="navbar-nav me-auto"), **{"aria-label": "Main"})
