@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import dash
 
-from . import my_access, overview
+from . import alerts, calendar, my_access, overview, since_meeting, trends
 
 
 def register(app: dash.Dash) -> None:
+    alerts.register(app)
     my_access.register(app)
     overview.register(app)
+    trends.register(app)
+    since_meeting.register(app)
+    calendar.register(app)

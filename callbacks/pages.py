@@ -12,7 +12,7 @@ from dashboard.reference import Role
 from dashboard.web import current_viewer, demo_mode
 from layouts import not_found, shell
 
-from . import my_access, overview
+from . import alerts, calendar, my_access, overview, since_meeting, trends
 
 PARTNERS = frozenset({Role.MEMBER, Role.CHAIR, Role.ADMIN})
 EVERYONE = frozenset(Role)
@@ -31,6 +31,11 @@ class Page:
 # Only pages that are built are listed; the navigation shows each to the roles it serves.
 PAGES = [
     Page("overview", "/", "Overview", "Regional overview", EVERYONE, overview.page),
+    Page("trends", "/trends", "Trends", "Trends and early warning", PARTNERS, trends.page),
+    Page("since", "/since-last-meeting", "Since last meeting", "Since the last meeting", PARTNERS,
+         since_meeting.page),
+    Page("calendar", "/calendar", "Calendar", "Trigger calendar", PARTNERS, calendar.page),
+    Page("alerts", "/alerts", "Alerts", "Alerts", PARTNERS, alerts.page),
     Page("access", "/access", "Your access", "Your access", EVERYONE, my_access.page),
 ]
 

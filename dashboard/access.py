@@ -9,7 +9,7 @@ never counts in that viewer's figures. Anything not explicitly allowed is denied
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
@@ -18,8 +18,11 @@ from sqlalchemy.orm import Session
 
 from .models import (
     Action,
+    Alert,
+    AlertRecipient,
     Incident,
     IncidentMonthlyCount,
+    IncidentTrendCount,
     Meeting,
     Resource,
     Strand,
@@ -113,6 +116,18 @@ class RecordFilters:
             raise ValueError(f"Unknown marking: {', '.join(sorted(unknown))}.")
 
 
+def partnership_wide(filters: RecordFilters | None = None) -> tuple[Viewer, RecordFilters]:
+    """A viewer and filters for figures every partner may see (TLP:GREEN and TLP:CLEAR records
+    only): for what goes to many members at once, such as alerts. Use with Purpose.AGGREGATE."""
+    shared = (Marking.GREEN.value, Marking.CLEAR.value)
+    filters = filters or RecordFilters()
+    markings = tuple(m for m in (filters.markings or shared) if m in shared)
+    if not markings:
+        raise ValueError("Only TLP:GREEN and TLP:CLEAR records count in partnership-wide figures.")
+    viewer = Viewer(user_id=0, organisation_id=0, role=Role.MEMBER, name="Every partner")
+    return viewer, replace(filters, markings=markings)
+
+
 # The marked record types and their TLP:RED recipient and TLP:AMBER listed-organisation tables.
 _MARKED = {
     Incident: (incident_recipients, incident_organisations),
@@ -124,6 +139,7 @@ _UNMARKED = (TriggerEvent, Meeting, Action, Resource)
 _DATE_COLUMN = {
     Incident: Incident.occurred_on,
     IncidentMonthlyCount: IncidentMonthlyCount.month,
+    IncidentTrendCount: IncidentTrendCount.bucket,
     TensionAssessment: TensionAssessment.assessed_on,
     TriggerEvent: TriggerEvent.starts_on,
     Meeting: Meeting.held_on,
@@ -204,24 +220,62 @@ def _incident_condition(viewer: Viewer, purpose: Purpose) -> ColumnElement[bool]
     return condition
 
 
-def _rollup_condition(viewer: Viewer, purpose: Purpose) -> ColumnElement[bool]:
-    """Monthly counts hold no AMBER or RED records and are never records themselves."""
+_ROLLUPS = (IncidentMonthlyCount, IncidentTrendCount)
+
+
+def _rollup_condition(viewer: Viewer, model, purpose: Purpose) -> ColumnElement[bool]:
+    """Incident counts (monthly, trend) hold no AMBER or RED records and are never records
+    themselves: aggregates only, for the audiences the viewer may see."""
     if purpose is not Purpose.AGGREGATE:
         return false()
     audiences = [a for a in visible_audiences(viewer, purpose) if a != AUDIENCE_LISTED]
-    return IncidentMonthlyCount.audience.in_(audiences) if audiences else false()
+    return model.audience.in_(audiences) if audiences else false()
 
 
 def _access_condition(viewer: Viewer, model, purpose: Purpose, include_deleted: bool) -> ColumnElement[bool]:
     if model is Incident and not include_deleted:
         return _incident_condition(viewer, purpose)
-    if model is IncidentMonthlyCount:
-        return _rollup_condition(viewer, purpose)
+    if model in _ROLLUPS:
+        return _rollup_condition(viewer, model, purpose)
     if model in _MARKED:
         return _marking_condition(viewer, model, purpose)
     if model in _UNMARKED:
         return true() if viewer.is_partner else false()
+    if model is Alert:
+        return _alert_condition(viewer)
     return false()  # a record type the gate does not know is denied
+
+
+def _alert_condition(viewer: Viewer) -> ColumnElement[bool]:
+    """An alert is seen only by the partners it was sent to, and a tension alert only while
+    they may still see the assessment it is about."""
+    if not viewer.is_partner:
+        return false()
+    sent_to_viewer = Alert.id.in_(
+        select(AlertRecipient.alert_id).where(AlertRecipient.user_id == viewer.user_id)
+    )
+    assessment_visible = or_(
+        Alert.assessment_id.is_(None),
+        Alert.assessment_id.in_(
+            select(TensionAssessment.id).where(
+                _marking_condition(viewer, TensionAssessment, Purpose.RECORDS),
+                TensionAssessment.deleted_at.is_(None),
+            )
+        ),
+    )
+    return and_(sent_to_viewer, assessment_visible)
+
+
+def _check_rollup_filters(model, filters: RecordFilters) -> None:
+    """A count table cannot answer a filter on something it does not hold: refuse, rather than
+    give a figure that silently ignores the filter."""
+    held = {IncidentMonthlyCount: set(), IncidentTrendCount: {"categories", "strands"}}.get(model)
+    if held is None:
+        return
+    asked = {name for name in ("categories", "strands", "verification", "organisations", "include_deleted")
+             if getattr(filters, name)}
+    if asked - held:
+        raise ValueError(f"{model.__tablename__} cannot be filtered by {', '.join(sorted(asked - held))}.")
 
 
 def _filter_conditions(model, filters: RecordFilters) -> list[ColumnElement[bool]]:
@@ -235,25 +289,24 @@ def _filter_conditions(model, filters: RecordFilters) -> list[ColumnElement[bool
         conditions.append(model.area_code.in_(filters.areas))
     if filters.markings and hasattr(model, "marking"):
         conditions.append(model.marking.in_(filters.markings))
-    if filters.markings and model is IncidentMonthlyCount:
+    if filters.markings and model in _ROLLUPS:
         audiences = {Marking.CLEAR.value: AUDIENCE_CLEAR, Marking.GREEN.value: AUDIENCE_PARTNERS}
         wanted = [audiences[m] for m in filters.markings if m in audiences]
         strict = Marking.AMBER_STRICT.value in filters.markings
         conditions.append(or_(model.audience.in_(wanted), model.audience > 0 if strict else false()))
     if filters.organisations and hasattr(model, "source_org_id"):
         conditions.append(model.source_org_id.in_(filters.organisations))
-    if model is Incident:
-        if filters.categories:
-            conditions.append(Incident.category_code.in_(filters.categories))
-        if filters.verification:
-            conditions.append(Incident.verification.in_(filters.verification))
-        if filters.strands:
-            wanted = (
-                select(func.coalesce(func.sum(literal(1).op("<<")(Strand.bit)), 0))
-                .where(Strand.code.in_(filters.strands))
-                .scalar_subquery()
-            )
-            conditions.append(Incident.strand_mask.op("&")(wanted) != 0)
+    if filters.categories and model in (Incident, IncidentTrendCount):
+        conditions.append(model.category_code.in_(filters.categories))
+    if filters.strands and model in (Incident, IncidentTrendCount):
+        wanted = (
+            select(func.coalesce(func.sum(literal(1).op("<<")(Strand.bit)), 0))
+            .where(Strand.code.in_(filters.strands))
+            .scalar_subquery()
+        )
+        conditions.append(model.strand_mask.op("&")(wanted) != 0)
+    if filters.verification and model is Incident:
+        conditions.append(Incident.verification.in_(filters.verification))
     return conditions
 
 
@@ -269,6 +322,7 @@ def visible(
     `visible(v, Incident, f, Purpose.AGGREGATE).with_only_columns(Incident.area_code, func.count())`.
     """
     filters = filters or RecordFilters()
+    _check_rollup_filters(model, filters)
     include_deleted = filters.include_deleted and viewer.role == Role.ADMIN
     conditions = [_access_condition(viewer, model, purpose, include_deleted)]
     # (an incident's audience already leaves deleted records out)

@@ -166,6 +166,35 @@ def _filter_changes(today: date, categories: list[str], strands: list[str], orgs
         yield changed, base | values
 
 
+def _trend_changes(today: date, categories: list[str], districts: list[str], orgs: list[int]) -> Iterator[tuple[str, dict]]:
+    """The changes a person makes on the trends page, in a repeating mix."""
+    base = {
+        "trends-period.value": "12m", "trends-start.value": None, "trends-end.value": None,
+        "trends-categories.value": [], "trends-strands.value": [], "trends-verification.value": [],
+        "trends-markings.value": [], "trends-organisations.value": [],
+        "trends-grain.value": "week", "trends-split.value": "category", "trends-geography.value": "district",
+        "trends-areas.value": [], "trends-measure.value": "count", "trends-compare.value": [],
+    }
+    changes = [
+        ("trends-period.value", {"trends-period.value": "quarter"}),
+        ("trends-period.value", {"trends-period.value": "12m"}),
+        ("trends-grain.value", {"trends-grain.value": "month"}),
+        ("trends-compare.value", {"trends-compare.value": ["year"]}),
+        ("trends-split.value", {"trends-split.value": "strand"}),
+        ("trends-split.value", {"trends-split.value": "none", "trends-compare.value": ["year"]}),
+        ("trends-areas.value", {"trends-split.value": "area", "trends-areas.value": districts[:3],
+                                "trends-measure.value": "rate"}),
+        ("trends-geography.value", {"trends-split.value": "area", "trends-geography.value": "force"}),
+        ("trends-categories.value", {"trends-categories.value": categories[6:10]}),
+        ("trends-start.value", {"trends-period.value": "custom", "trends-start.value": (today - timedelta(days=729)).isoformat(),
+                                "trends-end.value": today.isoformat(), "trends-grain.value": "month"}),
+        ("trends-split.value", {"trends-split.value": "organisation"}),
+        ("trends-verification.value", {"trends-verification.value": ["corroborated", "confirmed"]}),
+    ]
+    for changed, values in cycle(changes):
+        yield changed, base | values
+
+
 def run(
     incidents: int = 1_000_000,
     database_url: str | None = None,
@@ -200,6 +229,8 @@ def run(
         browser.call("overview-summary.children", values, changed)
 
     def measure(name: str, calls) -> None:
+        if not calls:  # (a short run may not reach every kind of change)
+            return
         seconds, sizes = [], []
         for call in calls:
             elapsed, size, _body = call()
@@ -231,6 +262,33 @@ def run(
                                       {"overview-area.value": d, "overview-period.value": "12m",
                                        "overview-geography.value": "district"}, "overview-area.value")
              for d in islice(cycle(districts), max(10, repeat // 2))])
+
+    say("Warming up the trends page")
+    trend_mix = _trend_changes(today, categories, districts, orgs)
+    for changed, values in islice(trend_mix, 12):
+        browser.call("trends-graph.figure", values, changed)
+    trend_queries: list[str] = []
+
+    def trend_refresh(changed, values):
+        elapsed, size, body = browser.call("trends-graph.figure", values, changed)
+        trend_queries.append(body["response"]["trends-query"]["data"])
+        return elapsed, size, body
+
+    trend_calls = list(islice(trend_mix, repeat))
+    measure("trends: change (chart, summary, calendar annotations)",
+            [lambda c=c, v=v: trend_refresh(c, v) for c, v in trend_calls
+             if not (v["trends-split.value"] == "organisation" or v["trends-verification.value"])])
+    measure("trends: change needing record-by-record counts (organisation, verification)",
+            [lambda c=c, v=v: trend_refresh(c, v) for c, v in trend_calls
+             if v["trends-split.value"] == "organisation" or v["trends-verification.value"]])
+    measure("trends: early warning and trigger events, after a change",
+            [lambda q=q: browser.call("trends-warning.children", {"trends-query.data": q}, "trends-query.data")
+             for q in trend_queries[: max(10, repeat // 2)]])
+    measure("trends: table view, after a change",
+            [lambda q=q: browser.call("trends-table.children",
+                                      {"trends-query.data": q, "trends-table-collapse.is_open": True},
+                                      "trends-query.data")
+             for q in trend_queries[: max(10, repeat // 2)]])
 
     # The same figures asked of the database alone, for comparison.
     seconds = []

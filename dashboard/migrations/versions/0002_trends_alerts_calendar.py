@@ -33,7 +33,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('bucket', 'area_code', 'audience', 'category_code', 'strand_mask', name=op.f('pk_incident_trend_counts'))
     )
     with op.batch_alter_table('incident_trend_counts', schema=None) as batch_op:
-        batch_op.create_index('ix_incident_trend_counts_figures', ['bucket', 'audience', 'area_code', 'category_code', 'strand_mask', 'incidents'], unique=False)
+        batch_op.create_index('ix_incident_trend_counts_by_category', ['bucket', 'category_code', 'audience', 'area_code', 'strand_mask', 'incidents'], unique=False)
+        batch_op.create_index('ix_incident_trend_counts_by_area', ['bucket', 'area_code', 'audience', 'category_code', 'strand_mask', 'incidents'], unique=False)
+        batch_op.create_index('ix_incident_trend_counts_by_strands', ['bucket', 'strand_mask', 'audience', 'area_code', 'category_code', 'incidents'], unique=False)
 
     op.create_table('organisation_areas',
     sa.Column('organisation_id', sa.Integer(), nullable=False),
@@ -122,7 +124,9 @@ def downgrade() -> None:
 
     op.drop_table('organisation_areas')
     with op.batch_alter_table('incident_trend_counts', schema=None) as batch_op:
-        batch_op.drop_index('ix_incident_trend_counts_figures')
+        batch_op.drop_index('ix_incident_trend_counts_by_strands')
+        batch_op.drop_index('ix_incident_trend_counts_by_area')
+        batch_op.drop_index('ix_incident_trend_counts_by_category')
 
     op.drop_table('incident_trend_counts')
     # ### end Alembic commands ###
