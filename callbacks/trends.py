@@ -76,6 +76,7 @@ def register(app: dash.Dash) -> None:
         Output("trends-notes", "children"),
         Output("trends-caveat", "hidden"),
         Output("trends-query", "data"),
+        Output("trends-data", "data"),
         Output("trends-areas", "options"),
         Output("trends-areas", "value"),
         Output("trends-areas-error", "children"),
@@ -111,7 +112,7 @@ def register(app: dash.Dash) -> None:
                 )
             except FilterError as error:
                 errors = {"start": "", "end": ""} | {error.field: str(error)}
-                return (no_update,) * 8 + ("custom", no_update, no_update, errors["start"], errors["end"])
+                return (no_update,) * 9 + ("custom", no_update, no_update, errors["start"], errors["end"])
             result = tr.trend(session, viewer, _query(state, view))
             events = cal.events_between(session, viewer, result.start, result.end, _districts(session, view))
         area_options = [{"label": name, "value": code} for code, name in options]
@@ -121,6 +122,7 @@ def register(app: dash.Dash) -> None:
             layout.notes(result),
             not result.shows_hate_crime,
             layout.query_string(state, view),
+            tr.table_data(result),
             area_options,
             view["areas"],
             areas_error,
@@ -133,17 +135,15 @@ def register(app: dash.Dash) -> None:
 
     @app.callback(
         Output("trends-table", "children"),
-        Input("trends-query", "data"),
+        Input("trends-data", "data"),
         Input("trends-table-collapse", "is_open"),
     )
-    def table(search, is_open):
-        viewer = require_viewer(TREND_ROLES)
-        if not is_open or not search:
+    def table(data, is_open):
+        # The chart's own numbers, already counted for this viewer: no second count.
+        require_viewer(TREND_ROLES)
+        if not is_open or not data:
             raise PreventUpdate
-        state, view = _from_query(viewer, search)
-        with get_db().session() as session:
-            result = tr.trend(session, viewer, _query(state, view))
-        return layout.trend_table(result)
+        return layout.trend_table(data)
 
     @app.callback(
         Output("trends-warning", "children"),

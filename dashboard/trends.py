@@ -233,7 +233,8 @@ def _counting_tasks(viewer: Viewer, filters: RecordFilters, split: Split) -> lis
             lambda s: _from_incidents(s, viewer, replace(filters, start=middle + timedelta(days=1)), split),
         ]
     # Whole stretches come from the trend counts; the stretch holding `end` is whole only when
-    # `end` is its last day.
+    # `end` is its last day. Each read is cut in two halves so that the two connections get
+    # about the same work (see `_run`).
     last = bucket_start(end)
     whole_to = end if _stretch_end(last) == end else last - timedelta(days=1)
     tasks: list[Callable[[Session], Counter]] = []
@@ -241,13 +242,14 @@ def _counting_tasks(viewer: Viewer, filters: RecordFilters, split: Split) -> lis
         middle = bucket_start(start + (whole_to - start) // 2)
         halves = [(start, middle - timedelta(days=1)), (middle, whole_to)] if middle > start else [(start, whole_to)]
         for first, to in halves:
-            # (the rollup is filtered by stretch start: every stretch starting in range is whole)
+            # (the trend counts are filtered by stretch start: every stretch starting in range is whole)
             tasks.append(
                 lambda s, a=first, b=to: _from_trend_counts(s, viewer, replace(filters, start=a, end=bucket_start(b)), split)
             )
-        tasks.append(
-            lambda s, b=whole_to: _from_incidents(s, viewer, replace(filters, end=b), split, listed_only=True)
-        )
+        for first, to in halves:
+            tasks.append(
+                lambda s, a=first, b=to: _from_incidents(s, viewer, replace(filters, start=a, end=b), split, listed_only=True)
+            )
     if whole_to < end:
         tasks.append(lambda s, a=max(start, whole_to + timedelta(days=1)):
                      _from_incidents(s, viewer, replace(filters, start=a), split))
@@ -255,15 +257,14 @@ def _counting_tasks(viewer: Viewer, filters: RecordFilters, split: Split) -> lis
 
 
 def _run(session: Session, tasks: list[Callable[[Session], Counter]]) -> Counter:
-    """Run the reads, the first on a second connection alongside the rest; add them up."""
+    """Run the reads on two connections at once (every other read on the second), add them up."""
     if len(tasks) <= 1:
         return sum((t(session) for t in tasks), Counter())
-    first, rest = tasks[0], tasks[1:]
 
-    def remaining(s: Session) -> Counter:
-        return sum((t(s) for t in rest), Counter())
+    def share(part: list[Callable[[Session], Counter]]) -> Callable[[Session], Counter]:
+        return lambda s: sum((t(s) for t in part), Counter())
 
-    a, b = in_parallel(session, [first, remaining])
+    a, b = in_parallel(session, [share(tasks[0::2]), share(tasks[1::2])])
     return a + b
 
 
@@ -449,6 +450,23 @@ def trend(session: Session, viewer: Viewer, query: TrendQuery) -> Trend:
         area_names=area_names,
         notes=tuple(notes),
     )
+
+
+def table_data(t: Trend) -> dict:
+    """The chart's numbers as plain data (aggregates only, no records), for its table view."""
+    q = t.query
+    columns = [(s.label, s) for s in t.series] + [(f"{s.label}, a year before", s) for s in t.last_year]
+    return {
+        "grain": q.grain.value,
+        "measure": q.measure.value,
+        "start": t.start.isoformat(),
+        "end": t.end.isoformat(),
+        "rows": [
+            {"label": bucket_label(b, q.grain), "days": t.bucket_days[i], "complete": t.bucket_complete(i)}
+            for i, b in enumerate(t.buckets)
+        ],
+        "columns": [{"label": label, "values": list(s.values(q.measure)), "total": s.total} for label, s in columns],
+    }
 
 
 # --- words ------------------------------------------------------------------------------------

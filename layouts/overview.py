@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.filters import PRESETS, FilterState, Vocabulary
+from dashboard.filters import FilterState, Vocabulary
 from dashboard.overview import (
     GEOGRAPHY_LABELS,
     METRIC_LABELS,
@@ -19,10 +19,11 @@ from dashboard.overview import (
     Overview,
     tension_label,
 )
-from dashboard.reference import MAP_ATTRIBUTION, TENSION_LEVELS, Marking, Verification
+from dashboard.reference import MAP_ATTRIBUTION, TENSION_LEVELS
 from dashboard.surges import RULE_TEXT, AreaWarning, EarlyWarning
 
 from .components import marking_label
+from .filters import filters_panel
 
 LAYER_POINTS = "points"
 LAYER_TILES = "tiles"
@@ -61,88 +62,6 @@ def query_string(state: FilterState, geography: str, metric: str, layers: list[s
     if area:
         query["area"] = area
     return "?" + urlencode(query, safe=",:+")
-
-
-def _checklist_group(id_: str, legend: str, options: list[tuple], value: list) -> html.Details:
-    return html.Details(
-        [
-            html.Summary(legend, className="filter-summary"),
-            html.Fieldset(
-                [
-                    html.Legend(legend, className="visually-hidden"),
-                    dbc.Checklist(
-                        id=id_,
-                        options=[{"label": label, "value": code} for code, label in options],
-                        value=value,
-                    ),
-                ]
-            ),
-        ],
-        className="filter-group",
-        open=bool(value),
-    )
-
-
-def filters_panel(vocab: Vocabulary, state: FilterState) -> html.Section:
-    custom = state.preset == "custom"
-    return html.Section(
-        [
-            html.H2("Filters", className="h5"),
-            html.Fieldset(
-                [
-                    html.Legend("Period", className="fs-6 fw-semibold"),
-                    dbc.RadioItems(
-                        id="overview-period",
-                        options=[
-                            {"label": label, "value": key, "disabled": key == "meeting" and vocab.last_meeting is None}
-                            for key, label in PRESETS.items()
-                        ],
-                        value=state.preset,
-                    ),
-                ],
-                className="mb-2",
-            ),
-            html.Div(
-                [
-                    html.Div(
-                        [
-                            dbc.Label("From", html_for="overview-start"),
-                            html.Div(id="overview-start-error", className="field-error", role="alert"),
-                            dbc.Input(id="overview-start", type="date", value=state.start.isoformat(), debounce=True),
-                        ],
-                        className="mb-2",
-                    ),
-                    html.Div(
-                        [
-                            dbc.Label("To", html_for="overview-end"),
-                            html.Div(id="overview-end-error", className="field-error", role="alert"),
-                            dbc.Input(id="overview-end", type="date", value=state.end.isoformat(), debounce=True),
-                        ],
-                        className="mb-3",
-                    ),
-                ],
-                className="date-range" + (" is-custom" if custom else ""),
-            ),
-            _checklist_group("overview-categories", "Categories", vocab.categories, list(state.categories)),
-            _checklist_group("overview-strands", "Hate-crime strands", vocab.strands, list(state.strands)),
-            _checklist_group(
-                "overview-verification", "Verification",
-                [(v.value, v.value.capitalize()) for v in Verification], list(state.verification),
-            ),
-            _checklist_group(
-                "overview-markings", "Handling marking", [(m.value, m.value) for m in Marking], list(state.markings)
-            ),
-            _checklist_group(
-                "overview-organisations", "Reporting organisation", vocab.organisations, list(state.organisations)
-            ),
-            html.P(
-                "No boxes ticked in a group means no limit on it. Figures count only records you may see.",
-                className="small text-body-secondary mt-2",
-            ),
-        ],
-        className="filters-panel",
-        **{"aria-label": "Filters"},
-    )
 
 
 def map_controls(view: dict, tiles_available: bool) -> html.Div:
@@ -208,7 +127,7 @@ def layout(
             ),
             dbc.Row(
                 [
-                    dbc.Col(filters_panel(vocab, state), lg=3, className="mb-3"),
+                    dbc.Col(filters_panel("overview", vocab, state), lg=3, className="mb-3"),
                     dbc.Col(
                         [
                             dcc.Loading(html.Div(id="overview-headline", className="headline-cards"), type="dot"),
