@@ -22,6 +22,7 @@ from .models import (
     AlertRecipient,
     Incident,
     IncidentMonthlyCount,
+    IncidentRegionTrendCount,
     IncidentTrendCount,
     Meeting,
     Resource,
@@ -140,6 +141,7 @@ _DATE_COLUMN = {
     Incident: Incident.occurred_on,
     IncidentMonthlyCount: IncidentMonthlyCount.month,
     IncidentTrendCount: IncidentTrendCount.bucket,
+    IncidentRegionTrendCount: IncidentRegionTrendCount.bucket,
     TensionAssessment: TensionAssessment.assessed_on,
     TriggerEvent: TriggerEvent.starts_on,
     Meeting: Meeting.held_on,
@@ -220,7 +222,7 @@ def _incident_condition(viewer: Viewer, purpose: Purpose) -> ColumnElement[bool]
     return condition
 
 
-_ROLLUPS = (IncidentMonthlyCount, IncidentTrendCount)
+_ROLLUPS = (IncidentMonthlyCount, IncidentTrendCount, IncidentRegionTrendCount)
 
 
 def _rollup_condition(viewer: Viewer, model, purpose: Purpose) -> ColumnElement[bool]:
@@ -269,10 +271,14 @@ def _alert_condition(viewer: Viewer) -> ColumnElement[bool]:
 def _check_rollup_filters(model, filters: RecordFilters) -> None:
     """A count table cannot answer a filter on something it does not hold: refuse, rather than
     give a figure that silently ignores the filter."""
-    held = {IncidentMonthlyCount: set(), IncidentTrendCount: {"categories", "strands"}}.get(model)
+    held = {
+        IncidentMonthlyCount: {"areas"},
+        IncidentTrendCount: {"areas", "categories", "strands"},
+        IncidentRegionTrendCount: {"categories", "strands"},
+    }.get(model)
     if held is None:
         return
-    asked = {name for name in ("categories", "strands", "verification", "organisations", "include_deleted")
+    asked = {name for name in ("areas", "categories", "strands", "verification", "organisations", "include_deleted")
              if getattr(filters, name)}
     if asked - held:
         raise ValueError(f"{model.__tablename__} cannot be filtered by {', '.join(sorted(asked - held))}.")
@@ -296,9 +302,9 @@ def _filter_conditions(model, filters: RecordFilters) -> list[ColumnElement[bool
         conditions.append(or_(model.audience.in_(wanted), model.audience > 0 if strict else false()))
     if filters.organisations and hasattr(model, "source_org_id"):
         conditions.append(model.source_org_id.in_(filters.organisations))
-    if filters.categories and model in (Incident, IncidentTrendCount):
+    if filters.categories and model in (Incident, IncidentTrendCount, IncidentRegionTrendCount):
         conditions.append(model.category_code.in_(filters.categories))
-    if filters.strands and model in (Incident, IncidentTrendCount):
+    if filters.strands and model in (Incident, IncidentTrendCount, IncidentRegionTrendCount):
         wanted = (
             select(func.coalesce(func.sum(literal(1).op("<<")(Strand.bit)), 0))
             .where(Strand.code.in_(filters.strands))

@@ -428,6 +428,19 @@ class IncidentTrendCount(Base):
     incidents: Mapped[int] = mapped_column(Integer)
 
 
+class IncidentRegionTrendCount(Base):
+    """`IncidentTrendCount` added up over the districts: what region-wide trends read (a fiftieth
+    of the rows). Recounted with it, from it, by `rollups.refresh_trend_counts`."""
+
+    __tablename__ = "incident_region_trend_counts"
+
+    bucket: Mapped[date] = mapped_column(Date, primary_key=True)
+    audience: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("incident_categories.code"), primary_key=True)
+    strand_mask: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incidents: Mapped[int] = mapped_column(Integer)
+
+
 class TensionAssessment(Base):
     __tablename__ = "tension_assessments"
     __table_args__ = (

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.functions import FunctionElement
 
 from .access import Purpose, RecordFilters, Viewer, visible
-from .models import Incident, IncidentMonthlyCount, IncidentTrendCount
+from .models import Incident, IncidentMonthlyCount, IncidentRegionTrendCount, IncidentTrendCount
 from .reference import AUDIENCE_DELETED, AUDIENCE_LISTED, map_cell
 
 _PENDING = "dashboard.rollup_months"
@@ -79,18 +79,28 @@ def refresh_trend_counts(session: Session | Connection, months: set[date] | None
         .group_by(*keys)
     )
     columns = ["bucket", "area_code", "audience", "category_code", "strand_mask", "incidents"]
+    t = IncidentTrendCount
+    region_keys = (t.bucket, t.audience, t.category_code, t.strand_mask)
+    region = select(*region_keys, func.sum(t.incidents)).group_by(*region_keys)
+    region_columns = ["bucket", "audience", "category_code", "strand_mask", "incidents"]
     if months is None:
         session.execute(delete(IncidentTrendCount))
         session.execute(insert(IncidentTrendCount).from_select(columns, counted))
+        session.execute(delete(IncidentRegionTrendCount))
+        session.execute(insert(IncidentRegionTrendCount).from_select(region_columns, region))
         return
     for first in sorted({month_start(m) for m in months}):
         after = next_month(first)
-        session.execute(
-            delete(IncidentTrendCount).where(IncidentTrendCount.bucket >= first, IncidentTrendCount.bucket < after)
-        )
+        for table in (IncidentTrendCount, IncidentRegionTrendCount):
+            session.execute(delete(table).where(table.bucket >= first, table.bucket < after))
         session.execute(
             insert(IncidentTrendCount).from_select(
                 columns, counted.where(Incident.occurred_on >= first, Incident.occurred_on < after)
+            )
+        )
+        session.execute(
+            insert(IncidentRegionTrendCount).from_select(
+                region_columns, region.where(t.bucket >= first, t.bucket < after)
             )
         )
 

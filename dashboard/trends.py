@@ -21,7 +21,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .access import Purpose, RecordFilters, Viewer, visible
-from .models import Area, Incident, IncidentCategory, IncidentTrendCount, Organisation, Strand
+from .models import (
+    Area,
+    Incident,
+    IncidentCategory,
+    IncidentRegionTrendCount,
+    IncidentTrendCount,
+    Organisation,
+    Strand,
+)
 from .overview import GEOGRAPHY_LABELS, Geography
 from .reference import AUDIENCE_LISTED
 from .rollups import (
@@ -194,12 +202,13 @@ def _keyed(rows) -> Counter:
 
 def _from_trend_counts(session: Session, viewer: Viewer, filters: RecordFilters, split: Split) -> Counter:
     """(stretch start, key) -> incidents, from the trend counts, for the stretches that start in
-    [filters.start, filters.end]."""
-    keys = _key_columns(split, IncidentTrendCount, plain=True)
+    [filters.start, filters.end]: the region's own counts when no district is asked for."""
+    table = IncidentTrendCount if (filters.areas or split is Split.AREA) else IncidentRegionTrendCount
+    keys = _key_columns(split, table, plain=True)
     stmt = (
-        visible(viewer, IncidentTrendCount, filters, Purpose.AGGREGATE)
-        .with_only_columns(IncidentTrendCount.bucket, *keys, func.sum(IncidentTrendCount.incidents))
-        .group_by(IncidentTrendCount.bucket, *keys)
+        visible(viewer, table, filters, Purpose.AGGREGATE)
+        .with_only_columns(table.bucket, *keys, func.sum(table.incidents))
+        .group_by(table.bucket, *keys)
     )
     return _keyed(session.execute(stmt))
 
@@ -382,10 +391,14 @@ def trend(session: Session, viewer: Viewer, query: TrendQuery) -> Trend:
         ly_start, ly_end = year_before(start, grain), year_before(end, grain)
         ly_filters = replace(filters, start=ly_start, end=ly_end)
         ly_tasks = _counting_tasks(viewer, ly_filters, query.split)
-        current, before = in_parallel(
-            session,
-            [lambda s: sum((t(s) for t in tasks), Counter()), lambda s: sum((t(s) for t in ly_tasks), Counter())],
-        )
+
+        def tagged(task, tag: int) -> Callable[[Session], Counter]:
+            return lambda s: Counter({(tag, key): n for key, n in task(s).items()})
+
+        # Both years' reads, shared evenly between the two connections.
+        both = _run(session, [tagged(t, 0) for t in tasks] + [tagged(t, 1) for t in ly_tasks])
+        current = Counter({key: n for (tag, key), n in both.items() if tag == 0})
+        before = Counter({key: n for (tag, key), n in both.items() if tag == 1})
     else:
         current, before = _run(session, tasks), Counter()
 

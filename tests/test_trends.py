@@ -10,13 +10,21 @@ from datetime import date, timedelta
 
 import plotly.graph_objects as go
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dashboard import demo
 from dashboard.access import Purpose, RecordFilters, Viewer, visible
 from dashboard.calendar import events_between
 from dashboard.database import Database
-from dashboard.models import Incident, Strand, TriggerEvent, User
+from dashboard.models import (
+    Incident,
+    IncidentRegionTrendCount,
+    IncidentTrendCount,
+    Strand,
+    TriggerEvent,
+    User,
+    utcnow,
+)
 from dashboard.overview import Geography
 from dashboard.reference import Marking
 from dashboard.trends import (
@@ -270,3 +278,28 @@ def test_tr021_national_team_counts_only_green_and_clear_and_a_disabled_user_not
         ).all()
     assert sci.total == len(shared) > 0
     assert disabled.total == 0
+
+
+def _region_rows(session) -> set[tuple]:
+    return set(session.execute(select(
+        IncidentRegionTrendCount.bucket, IncidentRegionTrendCount.audience, IncidentRegionTrendCount.category_code,
+        IncidentRegionTrendCount.strand_mask, IncidentRegionTrendCount.incidents)).all())
+
+
+def _districts_added_up(session) -> set[tuple]:
+    t = IncidentTrendCount
+    keys = (t.bucket, t.audience, t.category_code, t.strand_mask)
+    return set(session.execute(select(*keys, func.sum(t.incidents)).group_by(*keys)).all())
+
+
+def test_tr022_region_counts_stay_the_sum_of_the_districts(db, dataset):
+    with db.session() as s:
+        assert _region_rows(s) == _districts_added_up(s) and _region_rows(s)
+        moved = s.scalars(select(Incident).where(Incident.area_code == BIRMINGHAM).limit(1)).one()
+        moved.occurred_on, moved.category_code = date(2026, 6, 3), "stickers"
+        gone = s.scalars(select(Incident).where(Incident.area_code == LEICESTER).limit(1)).one()
+        gone.deleted_at = utcnow()
+    with db.session() as s:
+        assert _region_rows(s) == _districts_added_up(s)
+        june = {(b, c): n for b, _a, c, _m, n in _region_rows(s) if b == date(2026, 6, 1)}
+        assert june == {(date(2026, 6, 1), "stickers"): 1}

@@ -37,6 +37,15 @@ def upgrade() -> None:
         batch_op.create_index('ix_incident_trend_counts_by_area', ['bucket', 'area_code', 'audience', 'category_code', 'strand_mask', 'incidents'], unique=False)
         batch_op.create_index('ix_incident_trend_counts_by_strands', ['bucket', 'strand_mask', 'audience', 'area_code', 'category_code', 'incidents'], unique=False)
 
+    op.create_table('incident_region_trend_counts',
+    sa.Column('bucket', sa.Date(), nullable=False),
+    sa.Column('audience', sa.Integer(), nullable=False),
+    sa.Column('category_code', sa.String(length=40), nullable=False),
+    sa.Column('strand_mask', sa.Integer(), nullable=False),
+    sa.Column('incidents', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['category_code'], ['incident_categories.code'], name=op.f('fk_incident_region_trend_counts_category_code_incident_categories')),
+    sa.PrimaryKeyConstraint('bucket', 'audience', 'category_code', 'strand_mask', name=op.f('pk_incident_region_trend_counts'))
+    )
     op.create_table('organisation_areas',
     sa.Column('organisation_id', sa.Integer(), nullable=False),
     sa.Column('area_code', sa.String(length=9), nullable=False),
@@ -129,4 +138,5 @@ def downgrade() -> None:
         batch_op.drop_index('ix_incident_trend_counts_by_category')
 
     op.drop_table('incident_trend_counts')
+    op.drop_table('incident_region_trend_counts')
     # ### end Alembic commands ###
