@@ -238,12 +238,15 @@ class LoginThrottle(Base):
 # --- marked records -------------------------------------------------------------------------
 
 
+# The access gate asks "which records name this user / list this organisation?": the indexes
+# answer it alone (user or organisation, then record), without reading the table.
 def _recipients_table(name: str, record_table: str) -> Table:
     return Table(
         name,
         Base.metadata,
         Column("record_id", ForeignKey(f"{record_table}.id", ondelete="CASCADE"), primary_key=True),
-        Column("user_id", ForeignKey("users.id"), primary_key=True, index=True),
+        Column("user_id", ForeignKey("users.id"), primary_key=True),
+        Index(f"ix_{name}_user_record", "user_id", "record_id"),
     )
 
 
@@ -252,7 +255,8 @@ def _listed_orgs_table(name: str, record_table: str) -> Table:
         name,
         Base.metadata,
         Column("record_id", ForeignKey(f"{record_table}.id", ondelete="CASCADE"), primary_key=True),
-        Column("organisation_id", ForeignKey("organisations.id"), primary_key=True, index=True),
+        Column("organisation_id", ForeignKey("organisations.id"), primary_key=True),
+        Index(f"ix_{name}_organisation_record", "organisation_id", "record_id"),
     )
 
 
