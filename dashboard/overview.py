@@ -133,7 +133,7 @@ class Overview:
         return sum(a.previous for a in self.areas)
 
 
-def _tension_by_district(session: Session, viewer: Viewer, filters: RecordFilters, as_of: date):
+def latest_tension_by_district(session: Session, viewer: Viewer, filters: RecordFilters, as_of: date):
     """Each district's latest tension assessment on or before `as_of` that the viewer may see."""
     gated = (
         visible(viewer, TensionAssessment, RecordFilters(end=as_of, areas=filters.areas), Purpose.AGGREGATE)
@@ -170,7 +170,7 @@ def area_overview(
         session, viewer, [filters, replace(filters, start=prev_start, end=prev_end)]
     )
     counts = {code: (current.get(code, 0), previous.get(code, 0)) for code in current.keys() | previous.keys()}
-    tension = _tension_by_district(session, viewer, filters, filters.end)
+    tension = latest_tension_by_district(session, viewer, filters, filters.end)
 
     units: dict[str, dict] = {}
     code_col, name_col = UNIT_COLUMNS[geography]
@@ -235,7 +235,7 @@ def headline(session: Session, viewer: Viewer, overview: Overview, today: date) 
     if overview.geography is not Geography.DISTRICT:
         high = sum(
             1
-            for level, _day in _tension_by_district(session, viewer, RecordFilters(), overview.end).values()
+            for level, _day in latest_tension_by_district(session, viewer, RecordFilters(), overview.end).values()
             if level >= 4
         )
     actions = overdue_actions_count(session, viewer, today) if viewer.role != Role.SCI else None

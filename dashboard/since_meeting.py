@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from . import calendar as cal
 from .access import RecordFilters, Viewer, visible
 from .models import Meeting
-from .overview import Geography, _tension_by_district, area_overview
+from .overview import Geography, area_overview, latest_tension_by_district
 from .surges import EarlyWarning, early_warning
 
 # With no meeting on record, the view looks back this far instead.
@@ -100,8 +100,8 @@ def since_last_meeting(session: Session, viewer: Viewer, today: date) -> SinceMe
     new_hotspots = sorted((c for c in changes if c.code in now_hot - before_hot), key=lambda c: -c.rate_now)
 
     names = {a.code: a.name for a in overview.areas}
-    at_meeting = _tension_by_district(session, viewer, RecordFilters(), start - timedelta(days=1))
-    latest = _tension_by_district(session, viewer, RecordFilters(), today)
+    at_meeting = latest_tension_by_district(session, viewer, RecordFilters(), start - timedelta(days=1))
+    latest = latest_tension_by_district(session, viewer, RecordFilters(), today)
     tension_changes = sorted(
         (
             TensionChange(code, names.get(code, code), at_meeting.get(code, (None, None))[0], level, day)

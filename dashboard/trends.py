@@ -30,7 +30,7 @@ from .models import (
     Organisation,
     Strand,
 )
-from .overview import GEOGRAPHY_LABELS, Geography
+from .overview import Geography
 from .reference import AUDIENCE_LISTED
 from .rollups import (
     bucket_start,
@@ -527,7 +527,3 @@ def summary_sentence(t: Trend) -> str:
     if t.buckets and not t.bucket_complete(len(t.buckets) - 1):
         parts.append(f"The last {q.grain.value} is not over yet ({t.bucket_days[-1]} days so far).")
     return " ".join(parts)
-
-
-def geography_label(geography: Geography) -> str:
-    return GEOGRAPHY_LABELS[geography]

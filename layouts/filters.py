@@ -91,3 +91,17 @@ def filters_panel(prefix: str, vocab: Vocabulary, state: FilterState) -> html.Se
         className="filters-panel",
         **{"aria-label": "Filters"},
     )
+
+
+def radio_group(id_: str, legend: str, options: dict, value: str, class_name: str = "me-4") -> html.Fieldset:
+    """A fieldset of inline radio buttons, one per (enum member -> label) of `options`."""
+    return html.Fieldset(
+        [
+            html.Legend(legend, className="fs-6 fw-semibold"),
+            dbc.RadioItems(
+                id=id_, options=[{"label": label, "value": key.value} for key, label in options.items()],
+                value=value, inline=True,
+            ),
+        ],
+        className=class_name,
+    )

@@ -23,7 +23,7 @@ from dashboard.reference import MAP_ATTRIBUTION, TENSION_LEVELS
 from dashboard.surges import RULE_TEXT, AreaWarning, EarlyWarning
 
 from .components import marking_label
-from .filters import filters_panel
+from .filters import filters_panel, radio_group
 
 LAYER_POINTS = "points"
 LAYER_TILES = "tiles"
@@ -70,30 +70,8 @@ def map_controls(view: dict, tiles_available: bool) -> html.Div:
         layer_options.append({"label": "Street map underneath (needs internet)", "value": LAYER_TILES})
     return html.Div(
         [
-            html.Fieldset(
-                [
-                    html.Legend("Show", className="fs-6 fw-semibold"),
-                    dbc.RadioItems(
-                        id="overview-geography",
-                        options=[{"label": label, "value": g.value} for g, label in GEOGRAPHY_LABELS.items()],
-                        value=view["geography"],
-                        inline=True,
-                    ),
-                ],
-                className="me-4",
-            ),
-            html.Fieldset(
-                [
-                    html.Legend("Colour by", className="fs-6 fw-semibold"),
-                    dbc.RadioItems(
-                        id="overview-metric",
-                        options=[{"label": label, "value": m.value} for m, label in METRIC_LABELS.items()],
-                        value=view["metric"],
-                        inline=True,
-                    ),
-                ],
-                className="me-4",
-            ),
+            radio_group("overview-geography", "Show", GEOGRAPHY_LABELS, view["geography"]),
+            radio_group("overview-metric", "Colour by", METRIC_LABELS, view["metric"]),
             html.Fieldset(
                 [
                     html.Legend("Layers", className="fs-6 fw-semibold"),

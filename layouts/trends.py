@@ -24,7 +24,7 @@ from dashboard.trends import (
     year_before,
 )
 
-from .filters import filters_panel
+from .filters import filters_panel, radio_group
 
 # The Government Analysis Function's colour-blind-safe categorical palette (DOMAIN.md), with a
 # marker shape for each line as well, so that colour is never the only difference.
@@ -64,26 +64,13 @@ def query_string(state: FilterState, view: dict) -> str:
     return "?" + urlencode(query, safe=",:+")
 
 
-def _radio(id_: str, legend: str, options: dict, value: str) -> html.Fieldset:
-    return html.Fieldset(
-        [
-            html.Legend(legend, className="fs-6 fw-semibold"),
-            dbc.RadioItems(
-                id=id_, options=[{"label": label, "value": key.value} for key, label in options.items()],
-                value=value, inline=True,
-            ),
-        ],
-        className="me-4 mb-2",
-    )
-
-
 def chart_controls(view: dict, area_options: list[tuple[str, str]]) -> html.Div:
     return html.Div(
         [
             html.Div(
                 [
-                    _radio("trends-grain", "Count by", GRAIN_LABELS, view["grain"]),
-                    _radio("trends-measure", "Show", MEASURE_LABELS, view["measure"]),
+                    radio_group("trends-grain", "Count by", GRAIN_LABELS, view["grain"], "me-4 mb-2"),
+                    radio_group("trends-measure", "Show", MEASURE_LABELS, view["measure"], "me-4 mb-2"),
                     html.Fieldset(
                         [
                             html.Legend("Compare", className="fs-6 fw-semibold"),
@@ -98,10 +85,10 @@ def chart_controls(view: dict, area_options: list[tuple[str, str]]) -> html.Div:
                 ],
                 className="d-flex flex-wrap",
             ),
-            _radio("trends-split", "One line for each", SPLIT_LABELS, view["split"]),
+            radio_group("trends-split", "One line for each", SPLIT_LABELS, view["split"], "me-4 mb-2"),
             html.Div(
                 [
-                    _radio("trends-geography", "Areas are", GEOGRAPHY_LABELS, view["geography"]),
+                    radio_group("trends-geography", "Areas are", GEOGRAPHY_LABELS, view["geography"], "me-4 mb-2"),
                     html.Details(
                         [
                             html.Summary(
