@@ -26,7 +26,7 @@ from itertools import islice
 import numpy as np
 from sqlalchemy import Connection, Table, literal, literal_column, select, text
 
-from . import geography, passwords, rollups
+from . import geography, passwords, rollups, search
 from .database import Database
 from .models import (
     Action,
@@ -412,7 +412,7 @@ def seed_demo(
     began = time.perf_counter()
     # SQLite checks foreign keys row by row on delete, far too slowly for a million incidents;
     # with replace they are checked once, at the end, instead.
-    with _transaction(db, foreign_keys=not replace) as conn:
+    with _transaction(db, foreign_keys=not replace) as conn, search.suspended(conn):
         if replace:
             say("Clearing the existing records")
             _clear(conn)

@@ -315,6 +315,8 @@ class Incident(Base):
             "area_code", "occurred_on", "audience", "category_code", "verification",
             "source_org_id", "marking", "reporter_id", "strand_mask", "id",
         ),
+        # The register, newest first (its default order), a page at a time.
+        Index("ix_incidents_occurred_id", "occurred_on", "id"),
         Index("ix_incidents_source_org", "source_org_id"),
         Index("ix_incidents_reporter", "reporter_id"),
         # foreign keys that deletes look up
@@ -453,6 +455,7 @@ class TensionAssessment(Base):
         _one_of("confidence", list(Confidence)),
         CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),
         Index("ix_tension_assessments_area_assessed", "area_code", "assessed_on"),
+        Index("ix_tension_assessments_assessed_id", "assessed_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -469,13 +472,14 @@ class TensionAssessment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None]
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
 
     area: Mapped[Area] = relationship()
     source_org: Mapped[Organisation] = relationship()
-    reporter: Mapped[User] = relationship()
+    reporter: Mapped[User] = relationship(foreign_keys=[reporter_id])
     indicators: Mapped[list[TensionIndicator]] = relationship(
         back_populates="assessment", cascade="all, delete-orphan"
     )
@@ -738,6 +742,35 @@ class AlertRecipient(Base):
 
     alert: Mapped[Alert] = relationship(back_populates="recipients")
     user: Mapped[User] = relationship()
+
+
+# --- record history ---------------------------------------------------------------------------
+
+
+class RecordChange(Base):
+    """One entry in a record's history, shown on the record: who changed it, when, and what.
+
+    `changes` lists what changed as `{"field": label, "before": text, "after": text}`, the values
+    as people read them on screen; it is read only by those who may see the record itself.
+    """
+
+    __tablename__ = "record_changes"
+    __table_args__ = (
+        _one_of("action", ["created", "imported", "updated", "deleted", "restored", "corroborated"]),
+        Index("ix_record_changes_record", "record_type", "record_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(24))  # "incident" or "tension_assessment"
+    record_id: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)  # the record's version after the change
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    changes: Mapped[list | None] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    user: Mapped[User | None] = relationship()
 
 
 # --- audit --------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from dashboard.models import Base
+from dashboard.search import is_search_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -15,6 +16,8 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # the text-search table and index are made by hand (dashboard/search.py)
+        include_name=lambda name, type_, parent: not is_search_object(name),
     )
     with context.begin_transaction():
         context.run_migrations()
