@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import dash
 
-from . import alerts, calendar, my_access, overview, since_meeting, trends
+from . import (
+    alerts,
+    assessment,
+    calendar,
+    incident,
+    incident_register,
+    my_access,
+    overview,
+    since_meeting,
+    trends,
+)
 
 
 def register(app: dash.Dash) -> None:
@@ -14,3 +24,6 @@ def register(app: dash.Dash) -> None:
     trends.register(app)
     since_meeting.register(app)
     calendar.register(app)
+    incident_register.register(app)
+    incident.register(app)
+    assessment.register(app)

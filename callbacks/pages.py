@@ -12,7 +12,17 @@ from dashboard.reference import Role
 from dashboard.web import current_viewer, demo_mode
 from layouts import not_found, shell
 
-from . import alerts, calendar, my_access, overview, since_meeting, trends
+from . import (
+    alerts,
+    assessment,
+    calendar,
+    incident,
+    incident_register,
+    my_access,
+    overview,
+    since_meeting,
+    trends,
+)
 
 PARTNERS = frozenset({Role.MEMBER, Role.CHAIR, Role.ADMIN})
 EVERYONE = frozenset(Role)
@@ -25,7 +35,11 @@ class Page:
     name: str
     title: str
     roles: frozenset[str]
-    load: Callable  # (viewer, **query) -> components
+    load: Callable  # (viewer, **query and path variables) -> components
+    # A page reached from another (a record, a form) stays out of the navigation; a record's
+    # page has a path template, e.g. "/incidents/<incident_id>".
+    in_nav: bool = True
+    path_template: str | None = None
 
 
 # Only pages that are built are listed; the navigation shows each to the roles it serves.
@@ -36,6 +50,22 @@ PAGES = [
          since_meeting.page),
     Page("calendar", "/calendar", "Calendar", "Trigger calendar", PARTNERS, calendar.page),
     Page("alerts", "/alerts", "Alerts", "Alerts", PARTNERS, alerts.page),
+    Page("register", "/register", "Register", "Incident register", PARTNERS, incident_register.page),
+    Page("assessments", "/assessments", "Assessments", "Tension assessments", PARTNERS, assessment.list_page),
+    Page("incident-new", "/incidents/new", "Log an incident", "Log an incident", PARTNERS, incident.new_page,
+         in_nav=False),
+    Page("incident-edit", "/incidents/record/edit", "Edit incident", "Edit an incident", PARTNERS,
+         incident.edit_page, in_nav=False, path_template="/incidents/<incident_id>/edit"),
+    Page("incident", "/incidents/record", "Incident", "Incident", PARTNERS, incident.record_page, in_nav=False,
+         path_template="/incidents/<incident_id>"),
+    Page("assessment-new", "/assessments/new", "Record an assessment", "Record a tension assessment", PARTNERS,
+         assessment.new_page, in_nav=False),
+    Page("assessment-edit", "/assessments/record/edit", "Edit assessment", "Edit a tension assessment", PARTNERS,
+         assessment.edit_page, in_nav=False, path_template="/assessments/<assessment_id>/edit"),
+    Page("assessment", "/assessments/record", "Tension assessment", "Tension assessment", PARTNERS,
+         assessment.record_page, in_nav=False, path_template="/assessments/<assessment_id>"),
+    Page("deleted", "/deleted", "Deleted records", "Deleted records", frozenset({Role.ADMIN}), incident.deleted_page,
+         in_nav=False),
     Page("access", "/access", "Your access", "Your access", EVERYONE, my_access.page),
 ]
 
@@ -63,6 +93,8 @@ def register_pages(app: dash.Dash) -> None:
             order=order,
             layout=_guarded(page),
             roles=sorted(page.roles),
+            in_nav=page.in_nav,
+            **({"path_template": page.path_template} if page.path_template else {}),
         )
     dash.register_page(
         "not_found_404", path="/404", name="Not found", title="Page not found", layout=not_found.layout
@@ -71,7 +103,7 @@ def register_pages(app: dash.Dash) -> None:
 
 def nav_pages(role: str) -> list[dict]:
     """Registered pages this role may open, in navigation order."""
-    return [p for p in dash.page_registry.values() if role in p.get("roles", ())]
+    return [p for p in dash.page_registry.values() if role in p.get("roles", ()) and p.get("in_nav", True)]
 
 
 def app_layout():

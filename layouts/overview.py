@@ -340,7 +340,7 @@ def area_panel(detail: AreaDetail | None, today: date) -> html.Div:
                                 [
                                     html.Td(f"{i.occurred_on:%-d %b %Y}" + ("" if i.date_precision == "day" else f" (that {i.date_precision})")),
                                     html.Td(i.category),
-                                    html.Td(i.title),
+                                    html.Td(dcc.Link(i.title, href=f"/incidents/{i.id}")),
                                     html.Td(i.organisation),
                                     html.Td(i.verification),
                                     html.Td(marking_label(i.marking)),

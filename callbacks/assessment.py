@@ -1,0 +1,282 @@
+"""Tension-assessment pages: the list with its filters, record, view, edit (with the version check
+and the comparison when someone else saved first) and delete."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+
+import dash
+from dash import Input, Output, State, ctx, no_update
+from dash.exceptions import PreventUpdate
+
+from dashboard import assessments
+from dashboard.web import get_db
+from layouts import assessment as layout
+from layouts import record_parts as parts
+
+from .incident import (
+    MARKING_SCRIPT,
+    clicked,
+    client_address,
+    focus_script,
+    int_list,
+    message_outputs,
+    messages,
+    partner_viewer,
+    shown_value,
+)
+
+FIELDS = layout.FIELD_IDS
+DONE = {
+    "created": "The tension assessment was saved.",
+    "updated": "Your changes were saved. The history below shows what changed.",
+}
+INDICATOR_NUMBER = re.compile(r"Indicator (\d+)")
+
+
+# --- page loaders ---------------------------------------------------------------------------------------
+
+
+def _day(value) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def list_page(viewer, deleted=None, **_query):
+    if not viewer.is_partner:
+        return parts.not_a_partner("Tension assessments")
+    with get_db().session() as session:
+        districts = parts.sorted_districts(assessments.assessment_choices(session, viewer).districts)
+        rows, more = assessments.list_assessments(session, viewer)
+    record = parts.parse_id(deleted)
+    status = (f"Tension assessment #{record} was deleted. An administrator can restore it if needed."
+              if record else "")
+    return layout.list_page(districts, rows, more, status)
+
+
+def new_page(viewer, **_query):
+    if not viewer.is_partner:
+        return parts.not_a_partner("Record a tension assessment")
+    with get_db().session() as session:
+        choices = assessments.assessment_choices(session, viewer)
+    return layout.form_page(choices, assessments.FIELD_LABELS, own_org_id=viewer.organisation_id)
+
+
+def record_page(viewer, assessment_id=None, done=None, **_query):
+    record = parts.parse_id(assessment_id)
+    if not viewer.is_partner or record is None:
+        return layout.not_available()
+    with get_db().session() as session:
+        view = assessments.get_assessment(session, viewer, record)
+        if view is None:
+            return layout.not_available()
+        history = assessments.assessment_history(session, viewer, record)
+    return layout.record_page(view, history, assessments.FIELD_LABELS, DONE.get(str(done or ""), ""))
+
+
+def edit_page(viewer, assessment_id=None, **_query):
+    record = parts.parse_id(assessment_id)
+    if not viewer.is_partner or record is None:
+        return layout.not_available()
+    with get_db().session() as session:
+        view = assessments.get_assessment(session, viewer, record)
+        if view is None:
+            return layout.not_available()
+        if not view.can_edit:
+            return layout.cannot_edit(view)
+        choices = assessments.assessment_choices(session, viewer)
+    return layout.form_page(choices, assessments.FIELD_LABELS, assessments.AssessmentForm.from_view(view),
+                            editing=view)
+
+
+# --- callbacks ------------------------------------------------------------------------------------------
+
+
+def submitted_form(values: Mapping, indicators, evidence) -> assessments.AssessmentForm:
+    rows = [(str(text or ""), "" if kind in (None, layout.NOT_USED) else str(kind))
+            for text, kind in zip(indicators or [], evidence or [], strict=False)]
+    return assessments.AssessmentForm(
+        area_code=values["area_code"],
+        assessed_on=values["assessed_on"],
+        level=values["level"],
+        trend=values["trend"],
+        confidence=values["confidence"],
+        rationale=values["rationale"],
+        indicators=[row for row in rows if row[0].strip() or row[1].strip()],
+        review_on=values["review_on"] or None,
+        marking=values["marking"],
+        recipients=int_list(values["recipients"]),
+        listed_organisations=int_list(values["listed_organisations"]),
+    )
+
+
+def _messages(errors=None, problem=None) -> dict:
+    targets = dict(layout.FIELD_TARGETS)
+    found = INDICATOR_NUMBER.search((errors or {}).get("indicators", ""))
+    if found and 1 <= int(found.group(1)) <= layout.INDICATOR_ROWS:
+        targets["indicators"] = layout.INDICATOR_IDS[int(found.group(1)) - 1]
+    out = messages(errors, problem, FIELDS, layout.SINGLE, targets, "assessment-form-errors")
+    out["error_indicators"] = (errors or {}).get("indicators", "")
+    return out
+
+
+def save(viewer, values: Mapping, indicators, evidence, record, version) -> dict:
+    form = submitted_form(values, indicators, evidence)
+    try:
+        with get_db().session() as session:
+            if record is None:
+                saved = assessments.create_assessment(session, viewer, form, ip_address=client_address())
+                done = "created"
+            else:
+                saved = assessments.update_assessment(session, viewer, int(record), int(version), form,
+                                                      ip_address=client_address())
+                done = "updated"
+    except assessments.AssessmentValidationError as error:
+        return _messages(error.errors) | {"conflict_hidden": True}
+    except assessments.AssessmentConflictError as error:
+        return _messages(problem=parts.conflict_problem(layout.KIND, error.changed_by, error.changed_at)) | {
+            "conflict_hidden": False,
+            "conflict_table": parts.conflict_table(error.rows, "assessment-conflict"),
+            "conflict_version": error.current.version,
+        }
+    except assessments.AssessmentError as error:
+        return _messages(problem=f"Nothing was saved. {error}") | {"conflict_hidden": True}
+    return _messages() | {"redirect": f"/assessments/{saved.id}?done={done}", "conflict_hidden": True}
+
+
+def register(app: dash.Dash) -> None:
+    app.clientside_callback(
+        MARKING_SCRIPT,
+        Output("assessment-form-recipients-block", "hidden"),
+        Output("assessment-form-listed-block", "hidden"),
+        Input(FIELDS["marking"], "value"),
+    )
+
+    @app.callback(
+        Output("assessment-list", "children"),
+        Output("assessment-list-start-error", "children"),
+        Output("assessment-list-end-error", "children"),
+        Output("assessment-list-start", "invalid"),
+        Output("assessment-list-end", "invalid"),
+        Input("assessment-list-area", "value"),
+        Input("assessment-list-start", "value"),
+        Input("assessment-list-end", "value"),
+        prevent_initial_call=True,
+    )
+    def listing(area, start, end):
+        viewer = partner_viewer()
+        first, last = _day(start), _day(end)
+        start_error = "Enter a real date, for example 2026-11-03." if start and first is None else ""
+        end_error = "Enter a real date, for example 2026-11-03." if end and last is None else ""
+        if first and last and first > last:
+            end_error = "The \u201cTo\u201d date must be the same as or after the \u201cFrom\u201d date."
+        if start_error or end_error:
+            return no_update, start_error, end_error, bool(start_error), bool(end_error)
+        with get_db().session() as session:
+            area_code = str(area) if area and area != layout.ANY else None
+            rows, more = assessments.list_assessments(session, viewer, area_code=area_code, start=first, end=last)
+        return layout.list_table(rows, more), "", "", False, False
+
+    form_outputs = {
+        **{f"value_{name}": Output(i, "value") for name, i in FIELDS.items()},
+        **{f"indicator_{n}": Output(i, "value") for n, i in enumerate(layout.INDICATOR_IDS)},
+        **{f"evidence_{n}": Output(i, "value") for n, i in enumerate(layout.EVIDENCE_IDS)},
+        **message_outputs(FIELDS, layout.SINGLE, "assessment-form-errors"),
+        "error_indicators": Output(layout.ERROR_IDS["indicators"], "children"),
+        "redirect": Output("assessment-redirect", "href"),
+        "conflict_hidden": Output("assessment-conflict", "hidden"),
+        "conflict_table": Output("assessment-conflict-table", "children"),
+        "conflict_version": Output("assessment-conflict-version", "data"),
+        "version": Output("assessment-form-version", "data"),
+        "status": Output("assessment-status", "children"),
+    }
+
+    @app.callback(
+        output=form_outputs,
+        inputs={
+            "save_clicks": Input("assessment-form-save", "n_clicks"),
+            "overwrite_clicks": Input("assessment-conflict-overwrite", "n_clicks"),
+            "discard_clicks": Input("assessment-conflict-discard", "n_clicks"),
+        },
+        state={
+            "values": {name: State(i, "value") for name, i in FIELDS.items()},
+            "indicators": [State(i, "value") for i in layout.INDICATOR_IDS],
+            "evidence": [State(i, "value") for i in layout.EVIDENCE_IDS],
+            "record": State("assessment-form-record", "data"),
+            "version": State("assessment-form-version", "data"),
+            "conflict_version": State("assessment-conflict-version", "data"),
+        },
+        prevent_initial_call=True,
+    )
+    def form(save_clicks, overwrite_clicks, discard_clicks, values, indicators, evidence, record, version, conflict_version):
+        viewer = partner_viewer()
+        if not clicked():
+            raise PreventUpdate
+        out = {key: no_update for key in form_outputs}
+        trigger = ctx.triggered_id
+        if trigger == "assessment-conflict-discard" and record is not None:
+            with get_db().session() as session:
+                view = assessments.get_assessment(session, viewer, int(record))
+            if view is None:
+                return out | _messages(problem=str(assessments.AssessmentNotFoundError())) | {"conflict_hidden": True}
+            saved = assessments.AssessmentForm.from_view(view)
+            filled = {f"value_{name}": shown_value(name, getattr(saved, name), layout.GROUPS) for name in FIELDS}
+            rows = list(saved.indicators)[: layout.INDICATOR_ROWS]
+            rows += [("", "")] * (layout.INDICATOR_ROWS - len(rows))
+            for n, (text, kind) in enumerate(rows):
+                filled[f"indicator_{n}"], filled[f"evidence_{n}"] = text, kind
+            return out | filled | _messages() | {
+                "conflict_hidden": True, "conflict_table": [], "conflict_version": None, "version": view.version,
+                "status": "Your changes were discarded. The form now shows the assessment as it is saved.",
+            }
+        if trigger == "assessment-conflict-overwrite":
+            if record is None or conflict_version is None:
+                raise PreventUpdate
+            version = int(conflict_version)
+            out["version"] = version
+        elif trigger != "assessment-form-save":
+            raise PreventUpdate
+        return out | {"status": ""} | save(viewer, values, indicators, evidence, record, version)
+
+    @app.callback(
+        Output("assessment-delete-dialog", "is_open"),
+        Input("assessment-delete", "n_clicks"),
+        Input("assessment-delete-cancel", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def delete_dialog(_open, _cancel):
+        partner_viewer()
+        if not clicked():
+            raise PreventUpdate
+        return ctx.triggered_id == "assessment-delete"
+
+    @app.callback(
+        Output("assessment-redirect", "href", allow_duplicate=True),
+        Output("assessment-delete-error", "children"),
+        Input("assessment-delete-confirm", "n_clicks"),
+        State("assessment-delete-reason", "value"),
+        State("assessment-record", "data"),
+        prevent_initial_call=True,
+    )
+    def delete(_clicks, reason, record):
+        viewer = partner_viewer()
+        if not clicked() or not record:
+            raise PreventUpdate
+        try:
+            with get_db().session() as session:
+                assessments.delete_assessment(session, viewer, int(record["id"]), int(record["version"]),
+                                              reason=str(reason or "").strip(), ip_address=client_address())
+        except assessments.AssessmentError as error:
+            return no_update, f"The assessment was not deleted. {error}"
+        return f"/assessments?deleted={int(record['id'])}", ""
+
+    app.clientside_callback(
+        focus_script("assessment-form-errors"),
+        Output("assessment-focus-sink", "children"),
+        Input("assessment-form-errors", "children"),
+        prevent_initial_call=True,
+    )
