@@ -8,25 +8,15 @@ from collections.abc import Mapping
 from datetime import date
 
 import dash
-from dash import Input, Output, State, ctx, no_update
-from dash.exceptions import PreventUpdate
+from dash import Input, Output, State, no_update
 
 from dashboard import assessments
 from dashboard.web import get_db
 from layouts import assessment as layout
 from layouts import record_parts as parts
 
-from .incident import (
-    MARKING_SCRIPT,
-    clicked,
-    client_address,
-    focus_script,
-    int_list,
-    message_outputs,
-    messages,
-    partner_viewer,
-    shown_value,
-)
+from . import record_forms as forms
+from .record_forms import MARKING_SCRIPT, client_address, focus_script, int_list, partner_viewer
 
 FIELDS = layout.FIELD_IDS
 DONE = {
@@ -67,30 +57,21 @@ def new_page(viewer, **_query):
 
 
 def record_page(viewer, assessment_id=None, done=None, **_query):
-    record = parts.parse_id(assessment_id)
-    if not viewer.is_partner or record is None:
-        return layout.not_available()
-    with get_db().session() as session:
-        view = assessments.get_assessment(session, viewer, record)
-        if view is None:
-            return layout.not_available()
-        history = assessments.assessment_history(session, viewer, record)
-    return layout.record_page(view, history, assessments.FIELD_LABELS, DONE.get(str(done or ""), ""))
+    return forms.record_page(
+        viewer, assessment_id, get=assessments.get_assessment, history=assessments.assessment_history,
+        render=lambda view, history: layout.record_page(view, history, assessments.FIELD_LABELS,
+                                                        DONE.get(str(done or ""), "")),
+        not_available=layout.not_available,
+    )
 
 
 def edit_page(viewer, assessment_id=None, **_query):
-    record = parts.parse_id(assessment_id)
-    if not viewer.is_partner or record is None:
-        return layout.not_available()
-    with get_db().session() as session:
-        view = assessments.get_assessment(session, viewer, record)
-        if view is None:
-            return layout.not_available()
-        if not view.can_edit:
-            return layout.cannot_edit(view)
-        choices = assessments.assessment_choices(session, viewer)
-    return layout.form_page(choices, assessments.FIELD_LABELS, assessments.AssessmentForm.from_view(view),
-                            editing=view)
+    return forms.edit_page(
+        viewer, assessment_id, get=assessments.get_assessment, choices=assessments.assessment_choices,
+        render=lambda view, choices: layout.form_page(choices, assessments.FIELD_LABELS,
+                                                      assessments.AssessmentForm.from_view(view), editing=view),
+        not_available=layout.not_available, cannot_edit=layout.cannot_edit,
+    )
 
 
 # --- callbacks ------------------------------------------------------------------------------------------
@@ -119,33 +100,45 @@ def _messages(errors=None, problem=None) -> dict:
     found = INDICATOR_NUMBER.search((errors or {}).get("indicators", ""))
     if found and 1 <= int(found.group(1)) <= layout.INDICATOR_ROWS:
         targets["indicators"] = layout.INDICATOR_IDS[int(found.group(1)) - 1]
-    out = messages(errors, problem, FIELDS, layout.SINGLE, targets, "assessment-form-errors")
+    out = forms.messages(errors, problem, FIELDS, layout.SINGLE, targets, "assessment-form-errors")
     out["error_indicators"] = (errors or {}).get("indicators", "")
     return out
 
 
 def save(viewer, values: Mapping, indicators, evidence, record, version) -> dict:
     form = submitted_form(values, indicators, evidence)
-    try:
-        with get_db().session() as session:
-            if record is None:
-                saved = assessments.create_assessment(session, viewer, form, ip_address=client_address())
-                done = "created"
-            else:
-                saved = assessments.update_assessment(session, viewer, int(record), int(version), form,
-                                                      ip_address=client_address())
-                done = "updated"
-    except assessments.AssessmentValidationError as error:
-        return _messages(error.errors) | {"conflict_hidden": True}
-    except assessments.AssessmentConflictError as error:
-        return _messages(problem=parts.conflict_problem(layout.KIND, error.changed_by, error.changed_at)) | {
-            "conflict_hidden": False,
-            "conflict_table": parts.conflict_table(error.rows, "assessment-conflict"),
-            "conflict_version": error.current.version,
-        }
-    except assessments.AssessmentError as error:
-        return _messages(problem=f"Nothing was saved. {error}") | {"conflict_hidden": True}
-    return _messages() | {"redirect": f"/assessments/{saved.id}?done={done}", "conflict_hidden": True}
+
+    def write(session) -> str:
+        if record is None:
+            saved = assessments.create_assessment(session, viewer, form, ip_address=client_address())
+            done = "created"
+        else:
+            saved = assessments.update_assessment(session, viewer, int(record), int(version), form,
+                                                  ip_address=client_address())
+            done = "updated"
+        return f"/assessments/{saved.id}?done={done}"
+
+    return forms.save_result(write, _messages, failed=assessments.AssessmentError, kind=layout.KIND,
+                             conflict_id="assessment-conflict")
+
+
+def _indicator_values(saved: assessments.AssessmentForm) -> dict:
+    """The indicator rows' values for a form (blank rows after its indicators)."""
+    rows = list(saved.indicators)[: layout.INDICATOR_ROWS]
+    rows += [("", "")] * (layout.INDICATOR_ROWS - len(rows))
+    filled = {}
+    for n, (text, kind) in enumerate(rows):
+        filled[f"indicator_{n}"], filled[f"evidence_{n}"] = text, kind
+    return filled
+
+
+def _discard(viewer, record: int) -> dict:
+    """The form as the assessment is saved now (the person dropped their changes)."""
+    with get_db().session() as session:
+        view = assessments.get_assessment(session, viewer, record)
+    return forms.discarded(view, assessments.AssessmentForm.from_view, FIELDS, layout.GROUPS, _messages,
+                           missing=str(assessments.AssessmentNotFoundError()), noun="assessment",
+                           more=_indicator_values)
 
 
 def register(app: dash.Dash) -> None:
@@ -185,14 +178,9 @@ def register(app: dash.Dash) -> None:
         **{f"value_{name}": Output(i, "value") for name, i in FIELDS.items()},
         **{f"indicator_{n}": Output(i, "value") for n, i in enumerate(layout.INDICATOR_IDS)},
         **{f"evidence_{n}": Output(i, "value") for n, i in enumerate(layout.EVIDENCE_IDS)},
-        **message_outputs(FIELDS, layout.SINGLE, "assessment-form-errors"),
+        **forms.message_outputs(FIELDS, layout.SINGLE, "assessment-form-errors"),
         "error_indicators": Output(layout.ERROR_IDS["indicators"], "children"),
-        "redirect": Output("assessment-redirect", "href"),
-        "conflict_hidden": Output("assessment-conflict", "hidden"),
-        "conflict_table": Output("assessment-conflict-table", "children"),
-        "conflict_version": Output("assessment-conflict-version", "data"),
-        "version": Output("assessment-form-version", "data"),
-        "status": Output("assessment-status", "children"),
+        **forms.form_state_outputs("assessment"),
     }
 
     @app.callback(
@@ -213,34 +201,10 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def form(save_clicks, overwrite_clicks, discard_clicks, values, indicators, evidence, record, version, conflict_version):
-        viewer = partner_viewer()
-        if not clicked():
-            raise PreventUpdate
-        out = {key: no_update for key in form_outputs}
-        trigger = ctx.triggered_id
-        if trigger == "assessment-conflict-discard" and record is not None:
-            with get_db().session() as session:
-                view = assessments.get_assessment(session, viewer, int(record))
-            if view is None:
-                return out | _messages(problem=str(assessments.AssessmentNotFoundError())) | {"conflict_hidden": True}
-            saved = assessments.AssessmentForm.from_view(view)
-            filled = {f"value_{name}": shown_value(name, getattr(saved, name), layout.GROUPS) for name in FIELDS}
-            rows = list(saved.indicators)[: layout.INDICATOR_ROWS]
-            rows += [("", "")] * (layout.INDICATOR_ROWS - len(rows))
-            for n, (text, kind) in enumerate(rows):
-                filled[f"indicator_{n}"], filled[f"evidence_{n}"] = text, kind
-            return out | filled | _messages() | {
-                "conflict_hidden": True, "conflict_table": [], "conflict_version": None, "version": view.version,
-                "status": "Your changes were discarded. The form now shows the assessment as it is saved.",
-            }
-        if trigger == "assessment-conflict-overwrite":
-            if record is None or conflict_version is None:
-                raise PreventUpdate
-            version = int(conflict_version)
-            out["version"] = version
-        elif trigger != "assessment-form-save":
-            raise PreventUpdate
-        return out | {"status": ""} | save(viewer, values, indicators, evidence, record, version)
+        return forms.form_action(
+            "assessment", form_outputs, record, version, conflict_version, discard=_discard,
+            save=lambda viewer, version: save(viewer, values, indicators, evidence, record, version),
+        )
 
     @app.callback(
         Output("assessment-delete-dialog", "is_open"),
@@ -249,10 +213,7 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def delete_dialog(_open, _cancel):
-        partner_viewer()
-        if not clicked():
-            raise PreventUpdate
-        return ctx.triggered_id == "assessment-delete"
+        return forms.delete_dialog_open("assessment-delete")
 
     @app.callback(
         Output("assessment-redirect", "href", allow_duplicate=True),
@@ -263,16 +224,9 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def delete(_clicks, reason, record):
-        viewer = partner_viewer()
-        if not clicked() or not record:
-            raise PreventUpdate
-        try:
-            with get_db().session() as session:
-                assessments.delete_assessment(session, viewer, int(record["id"]), int(record["version"]),
-                                              reason=str(reason or "").strip(), ip_address=client_address())
-        except assessments.AssessmentError as error:
-            return no_update, f"The assessment was not deleted. {error}"
-        return f"/assessments?deleted={int(record['id'])}", ""
+        return forms.delete_record(record, reason, assessments.delete_assessment,
+                                   failed=assessments.AssessmentError,
+                                   not_deleted="The assessment was not deleted.", redirect="/assessments?deleted=")
 
     app.clientside_callback(
         focus_script("assessment-form-errors"),

@@ -7,18 +7,24 @@ from collections.abc import Mapping
 from datetime import date
 
 import dash
-from dash import ALL, Input, Output, State, ctx, no_update
+from dash import ALL, Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
-from flask import request
 
 from dashboard import assessments, incidents
-from dashboard.access import PARTNERSHIP_ROLES
 from dashboard.reference import Role
 from dashboard.web import get_db
 from layouts import incident as layout
 from layouts import record_parts as parts
 
-from .common import require_viewer
+from . import record_forms as forms
+from .record_forms import (
+    MARKING_SCRIPT,
+    clicked,
+    client_address,
+    focus_script,
+    int_list,
+    partner_viewer,
+)
 
 FIELDS = layout.FIELD_IDS
 DONE = {
@@ -26,91 +32,6 @@ DONE = {
     "corroborating": "Your report was saved as a corroborating report of the incident it links to below.",
     "updated": "Your changes were saved. The history below shows what changed.",
 }
-
-
-# --- shared by the incident and assessment callbacks -----------------------------------------------------
-
-
-def partner_viewer():
-    """The signed-in viewer, if an active partner; otherwise the callback does nothing."""
-    viewer = require_viewer(PARTNERSHIP_ROLES)
-    if not viewer.is_partner:
-        raise PreventUpdate
-    return viewer
-
-
-def clicked() -> bool:
-    """Whether the callback was started by a real click (not by buttons being drawn anew)."""
-    return any(t.get("value") for t in ctx.triggered)
-
-
-def client_address() -> str | None:
-    return request.remote_addr if request else None
-
-
-def int_list(values) -> list[int]:
-    out = []
-    for v in values or []:
-        try:
-            out.append(int(v))
-        except (TypeError, ValueError):
-            continue
-    return out
-
-
-def shown_value(name: str, value, groups) -> object:
-    """A form value as its component holds it."""
-    if name in groups:
-        if isinstance(value, (list, tuple)):
-            return list(value)
-        return None if value in (None, "") else str(value)
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def messages(errors: Mapping[str, str] | None, problem: str | None, field_ids: Mapping[str, str],
-             single: list[str], targets: Mapping[str, str], summary_id: str) -> dict:
-    """The error summary, each field's error beside its label and the invalid flags."""
-    errors = dict(errors or {})
-    has = bool(errors or problem)
-    out = {
-        "summary": parts.error_summary(errors, targets, f"{summary_id}-title", problem,
-                                       fallback=f"{summary_id}") if has else [],
-        "summary_hidden": not has,
-    }
-    for name in field_ids:
-        out[f"error_{name}"] = errors.get(name, "")
-    for name in single:
-        out[f"invalid_{name}"] = name in errors
-    return out
-
-
-def message_outputs(field_ids: Mapping[str, str], single: list[str], summary_id: str) -> dict:
-    return {
-        "summary": Output(summary_id, "children"),
-        "summary_hidden": Output(summary_id, "hidden"),
-        **{f"error_{name}": Output(parts.error_id(i), "children") for name, i in field_ids.items()},
-        **{f"invalid_{name}": Output(field_ids[name], "invalid") for name in single},
-    }
-
-
-def focus_script(summary_id: str) -> str:
-    """Client-side: move focus to the error summary when it gets content."""
-    return (
-        "function(summary) {"
-        " if (summary && summary.length) { setTimeout(function() {"
-        f"  var el = document.getElementById('{summary_id}'); if (el && !el.hidden) {{ el.focus(); }}"
-        " }, 50); }"
-        " return window.dash_clientside.no_update; }"
-    )
-
-
-MARKING_SCRIPT = (
-    "function(marking) { return [marking !== 'TLP:RED', marking !== 'TLP:AMBER']; }"
-)
 
 
 # --- page loaders ---------------------------------------------------------------------------------------
@@ -130,30 +51,22 @@ def new_page(viewer, **_query):
 
 
 def record_page(viewer, incident_id=None, done=None, **_query):
-    record = parts.parse_id(incident_id)
-    if not viewer.is_partner or record is None:
-        return layout.not_available()
-    with get_db().session() as session:
-        view = incidents.get_incident(session, viewer, record)
-        if view is None:
-            return layout.not_available()
-        history = incidents.incident_history(session, viewer, record)
-    return layout.record_page(view, history, incidents.FIELD_LABELS, DONE.get(str(done or ""), ""))
+    return forms.record_page(
+        viewer, incident_id, get=incidents.get_incident, history=incidents.incident_history,
+        render=lambda view, history: layout.record_page(view, history, incidents.FIELD_LABELS,
+                                                        DONE.get(str(done or ""), "")),
+        not_available=layout.not_available,
+    )
 
 
 def edit_page(viewer, incident_id=None, **_query):
-    record = parts.parse_id(incident_id)
-    if not viewer.is_partner or record is None:
-        return layout.not_available()
-    with get_db().session() as session:
-        view = incidents.get_incident(session, viewer, record)
-        if view is None:
-            return layout.not_available()
-        if not view.can_edit:
-            return layout.cannot_edit(view)
-        choices = incidents.form_choices(session, viewer)
-    return layout.form_page(choices, incidents.FIELD_LABELS, incidents.IncidentForm.from_view(view), editing=view,
-                            **_limits())
+    return forms.edit_page(
+        viewer, incident_id, get=incidents.get_incident, choices=incidents.form_choices,
+        render=lambda view, choices: layout.form_page(choices, incidents.FIELD_LABELS,
+                                                      incidents.IncidentForm.from_view(view), editing=view,
+                                                      **_limits()),
+        not_available=layout.not_available, cannot_edit=layout.cannot_edit,
+    )
 
 
 def deleted_page(viewer, **_query):
@@ -190,32 +103,33 @@ def submitted_form(values: Mapping, corroborates) -> incidents.IncidentForm:
 
 
 def _messages(errors=None, problem=None) -> dict:
-    return messages(errors, problem, FIELDS, layout.SINGLE, layout.FIELD_TARGETS, "incident-form-errors")
+    return forms.messages(errors, problem, FIELDS, layout.SINGLE, layout.FIELD_TARGETS, "incident-form-errors")
 
 
 def save(viewer, values: Mapping, record, version, corroborates) -> dict:
     """Save the form (log or edit) and say what happened, as the form callback's outputs."""
     form = submitted_form(values, corroborates)
-    try:
-        with get_db().session() as session:
-            if record is None:
-                saved = incidents.create_incident(session, viewer, form, ip_address=client_address())
-                done = "corroborating" if form.corroborates_id else "created"
-            else:
-                saved = incidents.update_incident(session, viewer, int(record), int(version), form,
-                                                  ip_address=client_address())
-                done = "updated"
-    except incidents.IncidentValidationError as error:
-        return _messages(error.errors) | {"conflict_hidden": True}
-    except incidents.IncidentConflictError as error:
-        return _messages(problem=parts.conflict_problem(layout.KIND, error.changed_by, error.changed_at)) | {
-            "conflict_hidden": False,
-            "conflict_table": parts.conflict_table(error.rows, "incident-conflict"),
-            "conflict_version": error.current.version,
-        }
-    except incidents.IncidentError as error:
-        return _messages(problem=f"Nothing was saved. {error}") | {"conflict_hidden": True}
-    return _messages() | {"redirect": f"/incidents/{saved.id}?done={done}", "conflict_hidden": True}
+
+    def write(session) -> str:
+        if record is None:
+            saved = incidents.create_incident(session, viewer, form, ip_address=client_address())
+            done = "corroborating" if form.corroborates_id else "created"
+        else:
+            saved = incidents.update_incident(session, viewer, int(record), int(version), form,
+                                              ip_address=client_address())
+            done = "updated"
+        return f"/incidents/{saved.id}?done={done}"
+
+    return forms.save_result(write, _messages, failed=incidents.IncidentError, kind=layout.KIND,
+                             conflict_id="incident-conflict")
+
+
+def _discard(viewer, record: int) -> dict:
+    """The form as the incident is saved now (the person dropped their changes)."""
+    with get_db().session() as session:
+        view = incidents.get_incident(session, viewer, record)
+    return forms.discarded(view, incidents.IncidentForm.from_view, FIELDS, layout.GROUPS, _messages,
+                           missing=str(incidents.IncidentNotFoundError()), noun="incident")
 
 
 def register(app: dash.Dash) -> None:
@@ -272,13 +186,8 @@ def register(app: dash.Dash) -> None:
 
     form_outputs = {
         **{f"value_{name}": Output(i, "value") for name, i in FIELDS.items()},
-        **message_outputs(FIELDS, layout.SINGLE, "incident-form-errors"),
-        "redirect": Output("incident-redirect", "href"),
-        "conflict_hidden": Output("incident-conflict", "hidden"),
-        "conflict_table": Output("incident-conflict-table", "children"),
-        "conflict_version": Output("incident-conflict-version", "data"),
-        "version": Output("incident-form-version", "data"),
-        "status": Output("incident-status", "children"),
+        **forms.message_outputs(FIELDS, layout.SINGLE, "incident-form-errors"),
+        **forms.form_state_outputs("incident"),
     }
 
     @app.callback(
@@ -298,30 +207,10 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def form(save_clicks, overwrite_clicks, discard_clicks, values, record, version, conflict_version, corroborates):
-        viewer = partner_viewer()
-        if not clicked():
-            raise PreventUpdate
-        out = {key: no_update for key in form_outputs}
-        trigger = ctx.triggered_id
-        if trigger == "incident-conflict-discard" and record is not None:
-            with get_db().session() as session:
-                view = incidents.get_incident(session, viewer, int(record))
-            if view is None:
-                return out | _messages(problem=str(incidents.IncidentNotFoundError())) | {"conflict_hidden": True}
-            saved = incidents.IncidentForm.from_view(view)
-            filled = {f"value_{name}": shown_value(name, getattr(saved, name), layout.GROUPS) for name in FIELDS}
-            return out | filled | _messages() | {
-                "conflict_hidden": True, "conflict_table": [], "conflict_version": None, "version": view.version,
-                "status": "Your changes were discarded. The form now shows the incident as it is saved.",
-            }
-        if trigger == "incident-conflict-overwrite":
-            if record is None or conflict_version is None:
-                raise PreventUpdate
-            version = int(conflict_version)
-            out["version"] = version
-        elif trigger != "incident-form-save":
-            raise PreventUpdate
-        return out | {"status": ""} | save(viewer, values, record, version, corroborates)
+        return forms.form_action(
+            "incident", form_outputs, record, version, conflict_version, discard=_discard,
+            save=lambda viewer, version: save(viewer, values, record, version, corroborates),
+        )
 
     @app.callback(
         Output("incident-delete-dialog", "is_open"),
@@ -330,10 +219,7 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def delete_dialog(_open, _cancel):
-        partner_viewer()
-        if not clicked():
-            raise PreventUpdate
-        return ctx.triggered_id == "incident-delete"
+        return forms.delete_dialog_open("incident-delete")
 
     @app.callback(
         Output("incident-redirect", "href", allow_duplicate=True),
@@ -344,16 +230,8 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def delete(_clicks, reason, record):
-        viewer = partner_viewer()
-        if not clicked() or not record:
-            raise PreventUpdate
-        try:
-            with get_db().session() as session:
-                incidents.delete_incident(session, viewer, int(record["id"]), int(record["version"]),
-                                          reason=str(reason or "").strip(), ip_address=client_address())
-        except incidents.IncidentError as error:
-            return no_update, f"The incident was not deleted. {error}"
-        return f"/register?deleted={int(record['id'])}", ""
+        return forms.delete_record(record, reason, incidents.delete_incident, failed=incidents.IncidentError,
+                                   not_deleted="The incident was not deleted.", redirect="/register?deleted=")
 
     @app.callback(
         Output("deleted-list", "children"),

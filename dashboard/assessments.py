@@ -1,10 +1,10 @@
 """Tension assessments: recording, editing, deleting and restoring them, and their history.
 
-The same rules as incidents (`incidents.py`): reads through the access gate, any partner may
-record an assessment, the originating organisation edits and deletes it and chairs correct it
-(only the originator changes its marking and who it is shared with), administrators restore,
-every save is checked against the version the person read, and every change goes into the
-record's history and the audit log (field names only). An assessment's indicators are rows of
+The same rules as incidents (`incidents.py`; the lifecycle they share is in `records.py`): reads
+through the access gate, any partner may record an assessment, the originating organisation
+edits and deletes it and chairs correct it (only the originator changes its marking and who it
+is shared with), administrators restore, every save is checked against the version the person
+read, and every change goes into the record's history and the audit log (field names only). An assessment's indicators are rows of
 their own: an edit replaces them, and the assessment's version moves on by one per save.
 """
 
@@ -15,39 +15,30 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import Session
 
-from . import audit, history
+from . import history, records
 from .access import RecordFilters, Viewer, visible
 from .history import HistoryEntry
-from .incidents import (
-    NOT_GIVEN,
-    ConflictRow,
-    check_sharing,
-    conflict_message,
-    day_text,
-    district_choices,
-    is_admin,
-    marking_choices,
-    may_change_marking,
-    may_edit,
-    member_organisations,
-    names_text,
-    parse_day,
-    partner_people,
-    raw_text,
-    sharing_changes_refused,
-)
 from .models import (
     Area,
     Organisation,
     TensionAssessment,
     TensionIndicator,
-    User,
     assessment_organisations,
     assessment_recipients,
-    utcnow,
+)
+from .records import (
+    NOT_GIVEN,
+    ConflictRow,
+    check_sharing,
+    day_text,
+    district_choices,
+    is_admin,
+    marking_choices,
+    names_text,
+    parse_day,
+    raw_text,
 )
 from .reference import TENSION_LEVELS, Confidence, EvidenceType, Trend
 
@@ -55,7 +46,6 @@ RECORD_TYPE = history.RECORD_ASSESSMENT
 RATIONALE_MAX = 10_000
 INDICATOR_MAX = 1_000
 INDICATORS_MAX = 10
-REASON_MAX = 1_000
 LIST_LIMIT = 500
 
 FIELD_LABELS = {
@@ -98,39 +88,33 @@ class AssessmentError(Exception):
     """Something the person asked for cannot be done; the message says why, in plain words."""
 
 
-class AssessmentValidationError(AssessmentError):
+class AssessmentValidationError(records.RecordValidationError, AssessmentError):
     """The form has wrong fields: `errors` maps each field (FIELD_LABELS order) to what is wrong."""
 
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        ordered = {name: errors[name] for name in FIELD_LABELS if name in errors}
-        ordered.update({k: v for k, v in errors.items() if k not in ordered})
-        self.errors = ordered
-        labels = FIELD_LABELS | OTHER_LABELS
-        super().__init__("; ".join(f"{labels.get(k, k)}: {v}" for k, v in ordered.items()))
+    field_labels = FIELD_LABELS
+    other_labels = OTHER_LABELS
 
 
-class AssessmentNotFoundError(AssessmentError):
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or (
-            "This tension assessment does not exist, has been deleted, or is not shared with you. "
-            "Go back to the list of assessments and reload it."
-        ))
+class AssessmentNotFoundError(records.RecordNotFoundError, AssessmentError):
+    default_message = (
+        "This tension assessment does not exist, has been deleted, or is not shared with you. "
+        "Go back to the list of assessments and reload it."
+    )
 
 
 class AssessmentPermissionError(AssessmentError):
     pass
 
 
-class AssessmentConflictError(AssessmentError):
+class AssessmentConflictError(records.RecordConflictError, AssessmentError):
     """Someone else saved the assessment since the person read it; nothing was written."""
 
-    def __init__(self, current: AssessmentView, rows: list[ConflictRow], changed_by: str,
-                 changed_at: datetime | None, *, deleting: bool = False) -> None:
-        self.current = current
-        self.rows = rows
-        self.changed_by = changed_by
-        self.changed_at = changed_at
-        super().__init__(conflict_message("tension assessment", changed_by, changed_at, deleting=deleting))
+    noun = "tension assessment"
+
+
+KIND = records.RecordKind(RECORD_TYPE, "tension assessment", TensionAssessment, FIELD_LABELS,
+                          AssessmentValidationError, AssessmentNotFoundError, AssessmentConflictError,
+                          AssessmentPermissionError)
 
 
 # --- records as the viewer sees them ----------------------------------------------------------------
@@ -259,7 +243,6 @@ class AssessmentRow:
 
 
 def assessment_choices(session: Session, viewer: Viewer) -> AssessmentChoices:
-    partner = viewer.is_partner
     return AssessmentChoices(
         districts=district_choices(session),
         levels=[(level, level_text(level)) for level in TENSION_LEVELS],
@@ -267,25 +250,13 @@ def assessment_choices(session: Session, viewer: Viewer) -> AssessmentChoices:
         confidences=list(CONFIDENCE_LABELS.items()),
         evidence_types=list(EVIDENCE_LABELS.items()),
         markings=marking_choices(),
-        organisations=member_organisations(session) if partner else [],
-        people=partner_people(session) if partner else [],
+        **records.sharing_choices(session, viewer),
     )
 
 
 def _load(session: Session, viewer: Viewer, assessment_id: int, *, include_deleted: bool = False
           ) -> tuple[TensionAssessment, AssessmentView] | None:
-    filters = RecordFilters(include_deleted=True) if include_deleted else None
-    reporter, deleter = aliased(User), aliased(User)
-    row = session.execute(
-        visible(viewer, TensionAssessment, filters)
-        .where(TensionAssessment.id == assessment_id)
-        .join(Area, Area.code == TensionAssessment.area_code)
-        .join(Organisation, Organisation.id == TensionAssessment.source_org_id)
-        .join(reporter, reporter.id == TensionAssessment.reporter_id)
-        .outerjoin(deleter, deleter.id == TensionAssessment.deleted_by_id)
-        .add_columns(Area.name, Organisation.name, reporter.name, deleter.name)
-        .execution_options(populate_existing=True)
-    ).first()
+    row = records.load_row(session, viewer, KIND, assessment_id, include_deleted=include_deleted)
     if row is None:
         return None
     assessment, area_name, org_name, reporter_name, deleter_name = row
@@ -294,20 +265,8 @@ def _load(session: Session, viewer: Viewer, assessment_id: int, *, include_delet
         .where(TensionIndicator.assessment_id == assessment.id)
         .order_by(TensionIndicator.id)
     ).all()
-    recipients = session.execute(
-        select(User.id, User.name, Organisation.name)
-        .join(assessment_recipients, assessment_recipients.c.user_id == User.id)
-        .join(Organisation, Organisation.id == User.organisation_id)
-        .where(assessment_recipients.c.record_id == assessment.id)
-        .order_by(User.name, User.id)
-    ).all()
-    listed = session.execute(
-        select(Organisation.id, Organisation.name)
-        .join(assessment_organisations, assessment_organisations.c.organisation_id == Organisation.id)
-        .where(assessment_organisations.c.record_id == assessment.id)
-        .order_by(Organisation.name)
-    ).all()
-    deleted = assessment.deleted_at is not None
+    recipients, listed = records.sharing_lists(session, assessment_recipients, assessment_organisations,
+                                               assessment.id)
     level = TENSION_LEVELS.get(assessment.level)
     view = AssessmentView(
         id=assessment.id,
@@ -326,15 +285,12 @@ def _load(session: Session, viewer: Viewer, assessment_id: int, *, include_delet
         source_org_id=assessment.source_org_id,
         source_org_name=org_name,
         reporter_name=reporter_name,
-        recipients=tuple((uid, f"{name} ({org})") for uid, name, org in recipients),
-        listed_organisations=tuple((oid, name) for oid, name in listed),
+        recipients=recipients,
+        listed_organisations=listed,
         created_at=assessment.created_at,
         updated_at=assessment.updated_at,
         deleted_at=assessment.deleted_at,
-        can_edit=not deleted and may_edit(viewer, assessment.source_org_id),
-        can_delete=not deleted and may_edit(viewer, assessment.source_org_id),
-        can_restore=deleted and is_admin(viewer),
-        can_change_marking=not deleted and may_change_marking(viewer, assessment.source_org_id),
+        **records.permissions(viewer, assessment.source_org_id, assessment.deleted_at is not None),
         reporter_id=assessment.reporter_id,
         deleted_by_name=deleter_name,
     )
@@ -352,12 +308,9 @@ def get_assessment(session: Session, viewer: Viewer, assessment_id: int, *, incl
 def assessment_history(session: Session, viewer: Viewer, assessment_id: int, *,
                        include_deleted: bool = False) -> list[HistoryEntry]:
     """The assessment's history, oldest first; empty when the viewer may not see it."""
-    filters = RecordFilters(include_deleted=True) if include_deleted else None
-    seen = session.scalar(
-        visible(viewer, TensionAssessment, filters).where(TensionAssessment.id == assessment_id)
-        .with_only_columns(TensionAssessment.id)
-    )
-    return history.entries(session, RECORD_TYPE, assessment_id) if seen is not None else []
+    if not records.may_see(session, viewer, KIND, assessment_id, include_deleted=include_deleted):
+        return []
+    return history.entries(session, RECORD_TYPE, assessment_id)
 
 
 def list_assessments(
@@ -434,15 +387,8 @@ def _check(session: Session, viewer: Viewer, form: AssessmentForm, *, source_org
     errors: dict[str, str] = {}
     values: dict = {}
 
-    code = str(form.area_code or "").strip().upper()
-    if not code:
-        errors["area_code"] = "Choose the district the assessment is for."
-    else:
-        name = session.scalar(select(Area.name).where(Area.code == code))
-        if name is None:
-            errors["area_code"] = "Choose the district from the list: that code is not a Midlands district."
-        else:
-            values["area_code"], values["area_name"] = code, name
+    records.check_area(session, form.area_code, errors, values,
+                       missing="Choose the district the assessment is for.")
 
     assessed_on = parse_day(
         form.assessed_on, errors, "assessed_on", what="The date of the assessment", example="2026-11-03",
@@ -451,10 +397,7 @@ def _check(session: Session, viewer: Viewer, form: AssessmentForm, *, source_org
     if assessed_on:
         values["assessed_on"] = assessed_on
 
-    try:
-        level = int(str(form.level).strip()) if form.level not in (None, "") else None
-    except ValueError:
-        level = None
+    level = records.whole_number(form.level)
     if level in TENSION_LEVELS:
         values["level"] = level
     else:
@@ -501,12 +444,6 @@ def _check(session: Session, viewer: Viewer, form: AssessmentForm, *, source_org
 # --- changes -------------------------------------------------------------------------------------
 
 
-def _audit(session: Session, viewer: Viewer, action: str, assessment_id: int, ip_address: str | None,
-           detail: dict) -> None:
-    audit.record(session, action, user_id=viewer.user_id, actor=viewer.email, record_type=RECORD_TYPE,
-                 record_id=assessment_id, ip_address=ip_address, detail=detail)
-
-
 def _texts(values: Mapping) -> dict[str, str]:
     return {name: _assessment_text(name, values.get) for name in FIELD_LABELS}
 
@@ -515,46 +452,19 @@ def _conflict(session: Session, viewer: Viewer, assessment_id: int, form: Assess
               ) -> AssessmentConflictError:
     current = get_assessment(session, viewer, assessment_id)
     if current is None:
-        raise AssessmentNotFoundError(
-            "Someone else deleted this tension assessment or stopped sharing it with you while you "
-            "were working on it, so your changes have not been saved."
-        )
+        raise records.gone_while_working(KIND)
     rows: list[ConflictRow] = []
     if form is not None:
         values, _errors = _check(session, viewer, form, source_org_id=current.source_org_id,
                                  reporter_id=current.reporter_id)
-        for name, label in FIELD_LABELS.items():
-            if name in values:
-                yours = _assessment_text(name, values.get)
-            elif name == "indicators":
-                yours = "; ".join(raw_text(list(row)) for row in form.indicators or () if row)
-            else:
-                yours = raw_text(getattr(form, name, None))
-            theirs = current.field_text(name)
-            rows.append(ConflictRow(name, label, yours, theirs, yours != theirs))
-    last = history.latest(session, RECORD_TYPE, assessment_id)
-    changed_by = f"{last.who} ({last.organisation})" if last and last.organisation else (
-        last.who if last else "Someone else")
-    return AssessmentConflictError(current, rows, changed_by, last.at if last else current.updated_at,
-                                   deleting=form is None)
 
+        def typed(name: str) -> str:
+            if name == "indicators":
+                return "; ".join(raw_text(list(row)) for row in form.indicators or () if row)
+            return raw_text(getattr(form, name, None))
 
-def _flush(session: Session, viewer: Viewer, assessment_id: int, form: AssessmentForm | None) -> None:
-    try:
-        session.flush()
-    except StaleDataError as error:
-        session.rollback()
-        raise _conflict(session, viewer, assessment_id, form) from error
-
-
-def _users(session: Session, pairs) -> list[User]:
-    ids = [i for i, _ in pairs]
-    return list(session.scalars(select(User).where(User.id.in_(ids)))) if ids else []
-
-
-def _organisations(session: Session, pairs) -> list[Organisation]:
-    ids = [i for i, _ in pairs]
-    return list(session.scalars(select(Organisation).where(Organisation.id.in_(ids)))) if ids else []
+        rows = records.conflict_rows(FIELD_LABELS, values, _assessment_text, typed, current)
+    return records.conflict(session, KIND, current, rows, deleting=form is None)
 
 
 _COLUMNS = ("area_code", "assessed_on", "level", "trend", "confidence", "rationale", "review_on", "marking")
@@ -569,38 +479,24 @@ def create_assessment(session: Session, viewer: Viewer, form: AssessmentForm, *,
                             reporter_id=viewer.user_id)
     if errors:
         raise AssessmentValidationError(errors)
-    now = utcnow()
-    assessment = TensionAssessment(
-        **{name: values[name] for name in _COLUMNS},
-        source_org_id=viewer.organisation_id,
-        reporter_id=viewer.user_id,
-        created_at=now,
-        updated_at=now,
-    )
-    with session.no_autoflush:
+
+    def set_indicators(assessment: TensionAssessment) -> None:
         assessment.indicators = [TensionIndicator(description=t, evidence_type=k) for t, k in values["indicators"]]
-        assessment.recipients = _users(session, values["recipients"])
-        assessment.listed_organisations = _organisations(session, values["listed_organisations"])
-    session.add(assessment)
-    session.flush()
-    history.add(session, RECORD_TYPE, assessment.id, assessment.version, "created", viewer.user_id)
-    _audit(session, viewer, "tension assessment created", assessment.id, ip_address,
-           {"marking": assessment.marking, "version": assessment.version})
+
+    assessment = records.create(session, viewer, KIND, values, _COLUMNS, set_lists=set_indicators,
+                                ip_address=ip_address)
     return get_assessment(session, viewer, assessment.id)
 
 
-def _editable(session: Session, viewer: Viewer, assessment_id: int) -> tuple[TensionAssessment, AssessmentView]:
-    if not viewer.is_partner:
-        raise AssessmentPermissionError("Only members of the partnership can change or delete tension assessments.")
-    loaded = _load(session, viewer, assessment_id)
-    if loaded is None:
-        raise AssessmentNotFoundError
-    if not may_edit(viewer, loaded[1].source_org_id):
-        raise AssessmentPermissionError(
-            "Only the organisation that made this assessment can change or delete it "
-            "(and the partnership's chairs, to correct it)."
-        )
-    return loaded
+def _editable(session: Session, viewer: Viewer, assessment_id: int, expected_version: int,
+              form: AssessmentForm | None) -> tuple[TensionAssessment, AssessmentView]:
+    return records.editable(
+        session, viewer, KIND, _load, assessment_id, expected_version,
+        lambda: _conflict(session, viewer, assessment_id, form),
+        outsider="Only members of the partnership can change or delete tension assessments.",
+        other_organisation=("Only the organisation that made this assessment can change or delete it "
+                            "(and the partnership's chairs, to correct it)."),
+    )
 
 
 def update_assessment(
@@ -614,38 +510,20 @@ def update_assessment(
 ) -> AssessmentView:
     """Save changes to an assessment the viewer may edit, if nobody else saved it since
     `expected_version` (else AssessmentConflictError, nothing written)."""
-    assessment, current = _editable(session, viewer, assessment_id)
-    if current.version != expected_version:
-        raise _conflict(session, viewer, assessment_id, form)
+    assessment, current = _editable(session, viewer, assessment_id, expected_version, form)
     values, errors = _check(session, viewer, form, source_org_id=current.source_org_id,
                             reporter_id=current.reporter_id)
-    errors.update(sharing_changes_refused(viewer, current.source_org_id, values, current))
-    if errors:
-        raise AssessmentValidationError(errors)
-    before = {name: current.field_text(name) for name in FIELD_LABELS}
-    after = _texts(values)
-    changes = history.diff(before, after, FIELD_LABELS)
-    if not changes:
-        return current
-    changed = [name for name in FIELD_LABELS if before[name] != after[name]]
-    with session.no_autoflush:  # one UPDATE, so the version moves on by one
-        for name in _COLUMNS:
-            setattr(assessment, name, values[name])
+
+    def set_indicators(changed: list[str]) -> None:
         if "indicators" in changed:
             assessment.indicators = [
                 TensionIndicator(description=t, evidence_type=k) for t, k in values["indicators"]
             ]
-        if "recipients" in changed:
-            assessment.recipients = _users(session, values["recipients"])
-        if "listed_organisations" in changed:
-            assessment.listed_organisations = _organisations(session, values["listed_organisations"])
-        # Set on every change so that the row itself is updated (and its version moves on) even
-        # when only its indicators or lists changed.
-        assessment.updated_at = utcnow()
-    _flush(session, viewer, assessment_id, form)
-    history.add(session, RECORD_TYPE, assessment_id, assessment.version, "updated", viewer.user_id, changes)
-    _audit(session, viewer, "tension assessment updated", assessment_id, ip_address,
-           {"changed": changed, "version": assessment.version, "marking": assessment.marking})
+
+    if not records.save_edit(session, viewer, KIND, assessment, current, values, errors,
+                             texts=lambda: _texts(values), columns=_COLUMNS, set_lists=set_indicators,
+                             stale=lambda: _conflict(session, viewer, assessment_id, form), ip_address=ip_address):
+        return current
     return get_assessment(session, viewer, assessment_id)
 
 
@@ -659,20 +537,9 @@ def delete_assessment(
     ip_address: str | None = None,
 ) -> str:
     """Soft-delete an assessment the viewer may edit; returns what it was ("Birmingham, 3 Nov 2026")."""
-    assessment, current = _editable(session, viewer, assessment_id)
-    if current.version != expected_version:
-        raise _conflict(session, viewer, assessment_id, None)
-    reason = " ".join(str(reason or "").split())
-    if len(reason) > REASON_MAX:
-        raise AssessmentValidationError(
-            {"reason": f"The reason must be {REASON_MAX:,} characters or fewer (it has {len(reason):,})."}
-        )
-    now = utcnow()
-    assessment.deleted_at, assessment.deleted_by_id, assessment.updated_at = now, viewer.user_id, now
-    _flush(session, viewer, assessment_id, None)
-    history.add(session, RECORD_TYPE, assessment_id, assessment.version, "deleted", viewer.user_id, note=reason)
-    _audit(session, viewer, "tension assessment deleted", assessment_id, ip_address,
-           {"version": assessment.version, "marking": assessment.marking, "reason_given": bool(reason)})
+    assessment, current = _editable(session, viewer, assessment_id, expected_version, None)
+    records.soft_delete(session, viewer, KIND, assessment, reason,
+                        lambda: _conflict(session, viewer, assessment_id, None), ip_address)
     return f"{current.area_name}, {day_text(current.assessed_on)}"
 
 
@@ -681,25 +548,4 @@ def restore_assessment(session: Session, viewer: Viewer, assessment_id: int, *, 
     """Bring back a deleted assessment (administrators only, also ones they may not read)."""
     if not is_admin(viewer):
         raise AssessmentPermissionError("Only administrators can restore deleted records.")
-    # Found by id, not through the gate: administrators restore whatever the marking.
-    assessment = session.scalar(
-        select(TensionAssessment)
-        .where(TensionAssessment.id == assessment_id, TensionAssessment.deleted_at.is_not(None))
-        .execution_options(populate_existing=True)
-    )
-    if assessment is None:
-        raise AssessmentNotFoundError(
-            "This tension assessment is not among the deleted records: someone may have restored it "
-            "already. Reload the list of deleted records."
-        )
-    assessment.deleted_at, assessment.deleted_by_id, assessment.updated_at = None, None, utcnow()
-    try:
-        session.flush()
-    except StaleDataError as error:
-        session.rollback()
-        raise AssessmentNotFoundError(
-            "Someone else changed this tension assessment at the same moment: reload the list of deleted records."
-        ) from error
-    history.add(session, RECORD_TYPE, assessment_id, assessment.version, "restored", viewer.user_id)
-    _audit(session, viewer, "tension assessment restored", assessment_id, ip_address,
-           {"version": assessment.version})
+    records.restore(session, viewer, KIND, assessment_id, ip_address)

@@ -7,7 +7,9 @@ originating organisation may change its marking and who it is shared with); admi
 restore deleted records. Every edit is checked against the version the person read: if someone
 else saved in between, `IncidentConflictError` carries both versions and nothing is written.
 Every change adds an entry to the record's history (`history.py`) and to the audit log; audit
-details name fields only, never record text.
+details name fields only, never record text. What incidents share with tension assessments
+(permissions, sharing checks, the version check, soft delete and restore, history and audit) is
+in `records.py`.
 
 A corroborating report (`corroborates_id`) is a partner's own record of an incident already
 logged, with its own marking and originator; the original counts the other organisations that
@@ -25,10 +27,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import distinct, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, history
-from .access import PARTNERSHIP_ROLES, RecordFilters, Viewer, visible
+from . import history, records
+from .access import RecordFilters, Viewer, visible
 from .history import HistoryEntry
 from .models import (
     Area,
@@ -41,33 +42,37 @@ from .models import (
     incident_organisations,
     incident_recipients,
     incident_strands,
-    utcnow,
+)
+from .records import (
+    MARKING_MESSAGE,  # noqa: F401 (re-exported: the pages and tests use it)
+    NOT_GIVEN,
+    RED_NEEDS_RECIPIENTS,  # noqa: F401 (re-exported)
+    ConflictRow,  # noqa: F401 (re-exported: part of IncidentConflictError)
+    check_sharing,
+    day_text,
+    district_choices,
+    is_admin,
+    marking_choices,
+    names_text,
+    parse_day,
+    raw_text,
 )
 from .reference import (
-    MARKING_DESCRIPTIONS,
     SEVERITY_LABELS,
     TENSION_LEVELS,
     DatePrecision,
     LocationPrecision,
     Marking,
-    MembershipStatus,
-    Role,
-    UserStatus,
     Verification,
 )
 
 RECORD_TYPE = history.RECORD_INCIDENT
 TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
-REASON_MAX = 1_000
-EARLIEST_DAY = date(2000, 1, 1)
-LATEST_DAY = date(2099, 12, 31)
 # The Midlands' extent (the 65 districts reach 51.83-53.61 N and 3.24 W-0.36 E), rounded out.
 LATITUDE_RANGE = (51.8, 53.7)
 LONGITUDE_RANGE = (-3.3, 0.4)
 COORDINATE_DECIMALS = 6
-NOT_GIVEN = "Not given"
-NONE_CHOSEN = "None"
 
 # The form's fields, in the order they appear (and errors and conflicts are listed).
 FIELD_LABELS = {
@@ -107,13 +112,6 @@ VERIFICATION_LABELS = {
     Verification.CONFIRMED.value: "Confirmed",
 }
 
-MARKING_MESSAGE = "Only the originating organisation can change a record's marking and who it is shared with."
-RED_NEEDS_RECIPIENTS = (
-    "Choose at least one named recipient: TLP:RED records are seen only by the people named on "
-    "them and the reporter."
-)
-
-
 # --- errors -------------------------------------------------------------------------------------
 
 
@@ -121,100 +119,44 @@ class IncidentError(Exception):
     """Something the person asked for cannot be done; the message says why, in plain words."""
 
 
-def _ordered(errors: Mapping[str, str], labels: Mapping[str, str]) -> dict[str, str]:
-    ordered = {name: errors[name] for name in labels if name in errors}
-    ordered.update({k: v for k, v in errors.items() if k not in ordered})
-    return ordered
-
-
-class IncidentValidationError(IncidentError):
+class IncidentValidationError(records.RecordValidationError, IncidentError):
     """The form has wrong fields: `errors` maps each field (FIELD_LABELS order) to what is wrong."""
 
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        self.errors = _ordered(errors, FIELD_LABELS)
-        labels = FIELD_LABELS | OTHER_LABELS
-        super().__init__("; ".join(f"{labels.get(k, k)}: {v}" for k, v in self.errors.items()))
+    field_labels = FIELD_LABELS
+    other_labels = OTHER_LABELS
 
 
-class IncidentNotFoundError(IncidentError):
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or (
-            "This incident does not exist, has been deleted, or is not shared with you. "
-            "Go back to the register and reload it."
-        ))
+class IncidentNotFoundError(records.RecordNotFoundError, IncidentError):
+    default_message = (
+        "This incident does not exist, has been deleted, or is not shared with you. "
+        "Go back to the register and reload it."
+    )
 
 
 class IncidentPermissionError(IncidentError):
     pass
 
 
-@dataclass(frozen=True)
-class ConflictRow:
-    """One field of a conflict: the person's value and the value saved meanwhile, as text."""
-
-    field: str
-    label: str
-    yours: str
-    theirs: str
-    differs: bool
-
-
-def conflict_message(kind: str, changed_by: str, changed_at: datetime | None, *, deleting: bool = False) -> str:
-    when = f" at {changed_at:%H:%M} UTC on {day_text(changed_at.date())}" if changed_at else ""
-    if deleting:
-        return (
-            f"{changed_by} changed this {kind}{when} after you opened it, so it has not been deleted. "
-            f"Check their version, then delete it again if you still want to."
-        )
-    return (
-        f"{changed_by} changed this {kind}{when} while you were editing it, so your changes have not "
-        f"been saved. Their version and yours are shown side by side: check the differences, then "
-        f"save again to apply yours on top of theirs."
-    )
-
-
-class IncidentConflictError(IncidentError):
+class IncidentConflictError(records.RecordConflictError, IncidentError):
     """Someone else saved the incident since the person read it; nothing was written.
 
-    `current` is the incident as saved now, `rows` every field's two values, `changed_by` and
-    `changed_at` who saved it last and when."""
+    `current` is the incident as saved now (an IncidentView), `rows` every field's two values,
+    `changed_by` and `changed_at` who saved it last and when."""
 
-    def __init__(self, current: IncidentView, rows: list[ConflictRow], changed_by: str,
-                 changed_at: datetime | None, *, deleting: bool = False) -> None:
-        self.current = current
-        self.rows = rows
-        self.changed_by = changed_by
-        self.changed_at = changed_at
-        super().__init__(conflict_message("incident", changed_by, changed_at, deleting=deleting))
+    noun = "incident"
 
 
-# --- on-screen text (shared with assessments.py) --------------------------------------------------
+KIND = records.RecordKind(RECORD_TYPE, "incident", Incident, FIELD_LABELS, IncidentValidationError,
+                          IncidentNotFoundError, IncidentConflictError, IncidentPermissionError)
 
 
-def day_text(day: date | None) -> str:
-    """A date as people read it: "3 Nov 2026"."""
-    return f"{day.day} {day:%b %Y}" if day else NOT_GIVEN
+# --- on-screen text --------------------------------------------------
 
 
 def number_text(value: float | None) -> str:
     if value is None:
         return NOT_GIVEN
     return f"{value:.{COORDINATE_DECIMALS}f}".rstrip("0").rstrip(".")
-
-
-def names_text(pairs: Sequence[tuple[object, str]]) -> str:
-    return "; ".join(name for _, name in pairs) or NONE_CHOSEN
-
-
-def raw_text(value) -> str:
-    """What the person typed, as text (for a conflict shown while the form is still wrong)."""
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return day_text(value)
-    if isinstance(value, list | tuple | set | frozenset):
-        return "; ".join(raw_text(v) for v in value)
-    return str(value)
 
 
 def _incident_text(name: str, get: Callable[[str], object]) -> str:
@@ -394,75 +336,8 @@ class DeletedRecord:
     occurred_on: date | None
 
 
-# --- who may do what (shared with assessments.py) ---------------------------------------------------
-
-
-def may_edit(viewer: Viewer, source_org_id: int) -> bool:
-    """Members of the originating organisation, and chairs (for corrections)."""
-    return viewer.is_partner and (viewer.organisation_id == source_org_id or viewer.role == Role.CHAIR)
-
-
-def may_change_marking(viewer: Viewer, source_org_id: int) -> bool:
-    return viewer.is_partner and viewer.organisation_id == source_org_id
-
-
-def is_admin(viewer: Viewer) -> bool:
-    return viewer.is_partner and viewer.role == Role.ADMIN
-
-
-# --- reference choices (shared with assessments.py) ----------------------------------------------------
-
-
-def district_choices(session: Session) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Every district, grouped by police force area, forces and districts in name order."""
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for code, name, force in session.execute(
-        select(Area.code, Area.name, Area.police_force).order_by(Area.police_force, Area.name)
-    ):
-        groups.setdefault(force, []).append((code, name))
-    return list(groups.items())
-
-
-def marking_choices() -> list[tuple[str, str]]:
-    return [(m.value, MARKING_DESCRIPTIONS[m]) for m in Marking]
-
-
-def _people_query():
-    return (
-        select(User.id, User.name, Organisation.name)
-        .join(Organisation, Organisation.id == User.organisation_id)
-        .where(
-            User.status == UserStatus.ACTIVE.value,
-            User.role.in_([r.value for r in PARTNERSHIP_ROLES]),
-            Organisation.membership_status == MembershipStatus.ACTIVE.value,
-        )
-        .order_by(User.name, User.id)
-    )
-
-
-def partner_people(session: Session, ids: Sequence[int] | None = None) -> list[tuple[int, str]]:
-    """Active partner users as (id, "Name (Organisation)"): who may be named on a TLP:RED record."""
-    query = _people_query()
-    if ids is not None:
-        query = query.where(User.id.in_(list(ids)))
-    return [(uid, f"{name} ({org})") for uid, name, org in session.execute(query)]
-
-
-def member_organisations(session: Session, ids: Sequence[int] | None = None) -> list[tuple[int, str]]:
-    """Active member organisations as (id, name): who may be listed on a TLP:AMBER record."""
-    query = (
-        select(Organisation.id, Organisation.name)
-        .where(Organisation.membership_status == MembershipStatus.ACTIVE.value)
-        .order_by(Organisation.name)
-    )
-    if ids is not None:
-        query = query.where(Organisation.id.in_(list(ids)))
-    return [tuple(row) for row in session.execute(query)]
-
-
 def form_choices(session: Session, viewer: Viewer) -> FormChoices:
     """What the incident form offers (people and organisations only to partners)."""
-    partner = viewer.is_partner
     return FormChoices(
         categories=[tuple(r) for r in session.execute(
             select(IncidentCategory.code, IncidentCategory.label)
@@ -478,124 +353,11 @@ def form_choices(session: Session, viewer: Viewer) -> FormChoices:
         location_precisions=list(LOCATION_PRECISION_LABELS.items()),
         severities=[(level, f"{level} - {label}") for level, label in SEVERITY_LABELS.items()],
         verifications=list(VERIFICATION_LABELS.items()),
-        organisations=member_organisations(session) if partner else [],
-        people=partner_people(session) if partner else [],
+        **records.sharing_choices(session, viewer),
     )
 
 
-# --- checking what was typed (parts shared with assessments.py) ------------------------------------------
-
-
-def parse_day(value, errors: dict[str, str], name: str, *, what: str, example: str,
-              missing: str | None, allow_future: bool, today: date) -> date | None:
-    """A date from the form, or None with a message in `errors[name]` (`missing`: the message
-    for a blank, or None when a blank is allowed)."""
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        day = value
-    else:
-        text = str(value or "").strip()
-        if not text:
-            if missing:
-                errors[name] = missing
-            return None
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            errors[name] = f"{what} must be a real date, for example {example}."
-            return None
-    if day < EARLIEST_DAY:
-        errors[name] = f"{what} must be in {EARLIEST_DAY.year} or later."
-        return None
-    if not allow_future and day > today:
-        errors[name] = f"{what} cannot be in the future (today is {day_text(today)})."
-        return None
-    if day > LATEST_DAY:
-        errors[name] = f"{what} must be before {LATEST_DAY.year + 1}."
-        return None
-    return day
-
-
-def _ids(values) -> tuple[list[int], bool]:
-    """Whole numbers from a list (ids from the form), and whether every entry was one."""
-    found: list[int] = []
-    ok = True
-    for value in values or ():
-        if value is None or value == "":
-            continue
-        try:
-            number = int(str(value).strip())
-        except ValueError:
-            ok = False
-            continue
-        if number not in found:
-            found.append(number)
-    return found, ok
-
-
-def check_sharing(
-    session: Session,
-    form,
-    errors: dict[str, str],
-    values: dict,
-    *,
-    viewer: Viewer,
-    source_org_id: int,
-    reporter_id: int,
-) -> None:
-    """The marking and its lists: named recipients kept for TLP:RED only, listed organisations
-    for TLP:AMBER only (the originator is always included without being listed)."""
-    marking = str(form.marking or "").strip() or Marking.GREEN.value
-    if marking not in {m.value for m in Marking}:
-        errors["marking"] = "Choose a handling marking from the list (TLP:RED to TLP:CLEAR)."
-        return
-    values["marking"] = marking
-
-    if marking == Marking.RED.value:
-        ids, ok = _ids(form.recipients)
-        known = partner_people(session, ids) if ids else []
-        if not ok or len(known) != len(ids):
-            errors["recipients"] = (
-                "Choose recipients from the list only: each must be an active user of a member organisation."
-            )
-        elif not known:
-            errors["recipients"] = RED_NEEDS_RECIPIENTS
-        elif viewer.user_id != reporter_id and viewer.user_id not in ids:
-            errors["recipients"] = (
-                "Name yourself among the recipients: TLP:RED records are seen only by the people named "
-                "on them and the reporter, so you could no longer see this record."
-            )
-        else:
-            values["recipients"] = tuple(known)
-    else:
-        values["recipients"] = ()
-
-    if marking == Marking.AMBER.value:
-        ids, ok = _ids(form.listed_organisations)
-        ids = [i for i in ids if i != source_org_id]  # the originator sees it anyway
-        known = member_organisations(session, ids) if ids else []
-        if not ok or len(known) != len(ids):
-            errors["listed_organisations"] = (
-                "Choose organisations from the list only: each must be a member of the partnership."
-            )
-        else:
-            values["listed_organisations"] = tuple(known)
-    else:
-        values["listed_organisations"] = ()
-
-
-def sharing_changes_refused(viewer: Viewer, source_org_id: int, values: Mapping, current) -> dict[str, str]:
-    """Errors for a chair of another organisation who changed the marking or its lists."""
-    if may_change_marking(viewer, source_org_id):
-        return {}
-    refused = {}
-    if "marking" in values and values["marking"] != current.marking:
-        refused["marking"] = MARKING_MESSAGE
-    for name in ("recipients", "listed_organisations"):
-        if name in values and {i for i, _ in values[name]} != {i for i, _ in getattr(current, name)}:
-            refused[name] = MARKING_MESSAGE
-    return refused
+# --- checking what was typed ------------------------------------------
 
 
 def _coordinate(value, label: str, bounds: tuple[float, float], errors: dict[str, str], name: str) -> float | None:
@@ -655,15 +417,8 @@ def _check(
     else:
         errors["date_precision"] = "Choose how exact the date is: the exact day, the week or the month."
 
-    code = str(form.area_code or "").strip().upper()
-    if not code:
-        errors["area_code"] = "Choose the district where it happened."
-    else:
-        name = session.scalar(select(Area.name).where(Area.code == code))
-        if name is None:
-            errors["area_code"] = "Choose the district from the list: that code is not a Midlands district."
-        else:
-            values["area_code"], values["area_name"] = code, name
+    records.check_area(session, form.area_code, errors, values,
+                       missing="Choose the district where it happened.")
 
     category = str(form.category_code or "").strip()
     if not category:
@@ -719,10 +474,7 @@ def _check(
     else:
         values["location_precision"] = location
 
-    try:
-        severity = int(str(form.severity).strip()) if form.severity not in (None, "") else None
-    except ValueError:
-        severity = None
+    severity = records.whole_number(form.severity)
     if severity in SEVERITY_LABELS:
         values["severity"] = severity
     else:
@@ -777,19 +529,11 @@ def _load(session: Session, viewer: Viewer, incident_id: int, *, include_deleted
           ) -> tuple[Incident, IncidentView] | None:
     """The incident (fresh from the database) and its view, if the viewer may see it; a few
     queries in all, whatever the number of strands, recipients and linked reports."""
-    filters = RecordFilters(include_deleted=True) if include_deleted else None
-    reporter, deleter = aliased(User), aliased(User)
-    row = session.execute(
-        visible(viewer, Incident, filters)
-        .where(Incident.id == incident_id)
-        .join(Area, Area.code == Incident.area_code)
-        .join(IncidentCategory, IncidentCategory.code == Incident.category_code)
-        .join(Organisation, Organisation.id == Incident.source_org_id)
-        .join(reporter, reporter.id == Incident.reporter_id)
-        .outerjoin(deleter, deleter.id == Incident.deleted_by_id)
-        .add_columns(Area.name, IncidentCategory.label, Organisation.name, reporter.name, deleter.name)
-        .execution_options(populate_existing=True)
-    ).first()
+    row = records.load_row(
+        session, viewer, KIND, incident_id, include_deleted=include_deleted,
+        joins=[(IncidentCategory, IncidentCategory.code == Incident.category_code)],
+        columns=[IncidentCategory.label],
+    )
     if row is None:
         return None
     incident, area_name, category_label, org_name, reporter_name, deleter_name = row
@@ -800,19 +544,8 @@ def _load(session: Session, viewer: Viewer, incident_id: int, *, include_deleted
         .where(incident_strands.c.incident_id == incident.id)
         .order_by(Strand.bit)
     ).all()
-    recipients = session.execute(
-        select(User.id, User.name, Organisation.name)
-        .join(incident_recipients, incident_recipients.c.user_id == User.id)
-        .join(Organisation, Organisation.id == User.organisation_id)
-        .where(incident_recipients.c.record_id == incident.id)
-        .order_by(User.name, User.id)
-    ).all()
-    listed = session.execute(
-        select(Organisation.id, Organisation.name)
-        .join(incident_organisations, incident_organisations.c.organisation_id == Organisation.id)
-        .where(incident_organisations.c.record_id == incident.id)
-        .order_by(Organisation.name)
-    ).all()
+    recipients, listed = records.sharing_lists(session, incident_recipients, incident_organisations,
+                                               incident.id)
     # The incident this one corroborates and the reports corroborating it, as far as the viewer
     # may see them (each keeps its own marking and originator).
     linked = [Incident.corroborates_id == incident.id]
@@ -829,7 +562,6 @@ def _load(session: Session, viewer: Viewer, incident_id: int, *, include_deleted
     corroborates = next((ReportLink(*r) for r in links if r.id == incident.corroborates_id), None)
     reports = tuple(ReportLink(*r) for r in links if r.id != incident.corroborates_id)
 
-    deleted = incident.deleted_at is not None
     view = IncidentView(
         id=incident.id,
         version=incident.version,
@@ -853,8 +585,8 @@ def _load(session: Session, viewer: Viewer, incident_id: int, *, include_deleted
         source_org_id=incident.source_org_id,
         source_org_name=org_name,
         reporter_name=reporter_name,
-        recipients=tuple((uid, f"{name} ({org})") for uid, name, org in recipients),
-        listed_organisations=tuple((oid, name) for oid, name in listed),
+        recipients=recipients,
+        listed_organisations=listed,
         corroborated_by=incident.corroborated_by or 0,
         corroborates=corroborates,
         corroborating_reports=reports,
@@ -862,10 +594,7 @@ def _load(session: Session, viewer: Viewer, incident_id: int, *, include_deleted
         updated_at=incident.updated_at,
         deleted_at=incident.deleted_at,
         deleted_by_name=deleter_name,
-        can_edit=not deleted and may_edit(viewer, incident.source_org_id),
-        can_delete=not deleted and may_edit(viewer, incident.source_org_id),
-        can_restore=deleted and is_admin(viewer),
-        can_change_marking=not deleted and may_change_marking(viewer, incident.source_org_id),
+        **records.permissions(viewer, incident.source_org_id, incident.deleted_at is not None),
         reporter_id=incident.reporter_id,
         corroborates_id=incident.corroborates_id,
     )
@@ -889,11 +618,7 @@ def incident_history(session: Session, viewer: Viewer, incident_id: int, *, incl
 
     Corroboration entries name the partner's report: for a report the viewer may not see,
     who recorded it and where it came from are left out."""
-    filters = RecordFilters(include_deleted=True) if include_deleted else None
-    seen = session.scalar(
-        visible(viewer, Incident, filters).where(Incident.id == incident_id).with_only_columns(Incident.id)
-    )
-    if seen is None:
+    if not records.may_see(session, viewer, KIND, incident_id, include_deleted=include_deleted):
         return []
     entries = history.entries(session, RECORD_TYPE, incident_id)
     referenced = {
@@ -960,12 +685,6 @@ def similar_incidents(
 # --- changes -------------------------------------------------------------------------------------
 
 
-def _audit(session: Session, viewer: Viewer, action: str, incident_id: int, ip_address: str | None,
-           detail: dict) -> None:
-    audit.record(session, action, user_id=viewer.user_id, actor=viewer.email, record_type=RECORD_TYPE,
-                 record_id=incident_id, ip_address=ip_address, detail=detail)
-
-
 def _texts(values: Mapping) -> dict[str, str]:
     return {name: _incident_text(name, values.get) for name in FIELD_LABELS}
 
@@ -976,49 +695,20 @@ def _conflict(session: Session, viewer: Viewer, incident_id: int, form: Incident
     it last. (Raises IncidentNotFoundError when the record has gone meanwhile.)"""
     current = get_incident(session, viewer, incident_id)
     if current is None:
-        raise IncidentNotFoundError(
-            "Someone else deleted this incident or stopped sharing it with you while you were "
-            "working on it, so your changes have not been saved."
-        )
+        raise records.gone_while_working(KIND)
     rows: list[ConflictRow] = []
     if form is not None:
         values, _errors = _check(session, viewer, form, source_org_id=current.source_org_id,
                                  reporter_id=current.reporter_id, current=current)
-        for name, label in FIELD_LABELS.items():
-            parsed = name in values  # (a district or category is there only with its name)
-            yours = _incident_text(name, values.get) if parsed else raw_text(getattr(form, name, None))
-            theirs = current.field_text(name)
-            rows.append(ConflictRow(name, label, yours, theirs, yours != theirs))
-    last = history.latest(session, RECORD_TYPE, incident_id)
-    changed_by = f"{last.who} ({last.organisation})" if last and last.organisation else (
-        last.who if last else "Someone else")
-    return IncidentConflictError(current, rows, changed_by, last.at if last else current.updated_at,
-                                 deleting=form is None)
-
-
-def _flush(session: Session, viewer: Viewer, incident_id: int, form: IncidentForm | None) -> None:
-    """Write now, so that a change someone else committed meanwhile is caught here; nothing of
-    this change is kept then (the transaction is rolled back) and the conflict says why."""
-    try:
-        session.flush()
-    except StaleDataError as error:
-        session.rollback()
-        raise _conflict(session, viewer, incident_id, form) from error
+        # (a district or category is in `values` only with its name)
+        rows = records.conflict_rows(FIELD_LABELS, values, _incident_text,
+                                     lambda name: raw_text(getattr(form, name, None)), current)
+    return records.conflict(session, KIND, current, rows, deleting=form is None)
 
 
 def _strands(session: Session, pairs) -> list[Strand]:
     codes = [c for c, _ in pairs]
     return list(session.scalars(select(Strand).where(Strand.code.in_(codes)))) if codes else []
-
-
-def _users(session: Session, pairs) -> list[User]:
-    ids = [i for i, _ in pairs]
-    return list(session.scalars(select(User).where(User.id.in_(ids)))) if ids else []
-
-
-def _organisations(session: Session, pairs) -> list[Organisation]:
-    ids = [i for i, _ in pairs]
-    return list(session.scalars(select(Organisation).where(Organisation.id.in_(ids)))) if ids else []
 
 
 _COLUMNS = ("title", "occurred_on", "date_precision", "area_code", "category_code", "description",
@@ -1036,26 +726,16 @@ def create_incident(session: Session, viewer: Viewer, form: IncidentForm, *, ip_
     original_id = _check_corroborates(session, viewer, form.corroborates_id, errors)
     if errors:
         raise IncidentValidationError(errors)
-    now = utcnow()
-    incident = Incident(
-        **{name: values[name] for name in _COLUMNS},
-        source_org_id=viewer.organisation_id,
-        reporter_id=viewer.user_id,
-        corroborates_id=original_id,
-        corroborated_by=0,
-        created_at=now,
-        updated_at=now,
-    )
-    with session.no_autoflush:
+
+    def set_strands(incident: Incident) -> None:
         incident.strands = _strands(session, values["strands"])
-        incident.recipients = _users(session, values["recipients"])
-        incident.listed_organisations = _organisations(session, values["listed_organisations"])
-    session.add(incident)
-    session.flush()
-    note = f"Corroborating report of incident #{original_id}" if original_id else ""
-    history.add(session, RECORD_TYPE, incident.id, incident.version, "created", viewer.user_id, note=note)
-    _audit(session, viewer, "incident created", incident.id, ip_address,
-           {"marking": incident.marking, "version": incident.version, "corroborates": original_id})
+
+    incident = records.create(
+        session, viewer, KIND, values, _COLUMNS, set_lists=set_strands, ip_address=ip_address,
+        detail={"corroborates": original_id},
+        note=f"Corroborating report of incident #{original_id}" if original_id else "",
+        corroborates_id=original_id, corroborated_by=0,
+    )
     if original_id:
         _recount(session, viewer, original_id, incident.id, "added", ip_address)
     return get_incident(session, viewer, incident.id)
@@ -1112,22 +792,21 @@ def _recount(session: Session, viewer: Viewer, original_id: int, report_id: int,
         note += f" was {event}"
     history.add(session, RECORD_TYPE, original_id, original.version, "corroborated", viewer.user_id,
                 changes, note)
-    _audit(session, viewer, "incident corroboration counted", original_id, ip_address,
-           {"corroborating_report": report_id, "event": event, "corroborated_by": count})
+    records.audit_event(session, viewer, KIND, "corroboration counted", original_id, ip_address,
+                        {"corroborating_report": report_id, "event": event, "corroborated_by": count})
 
 
-def _editable(session: Session, viewer: Viewer, incident_id: int) -> tuple[Incident, IncidentView]:
-    if not viewer.is_partner:
-        raise IncidentPermissionError("Only members of the partnership can change or delete incidents.")
-    loaded = _load(session, viewer, incident_id)
-    if loaded is None:
-        raise IncidentNotFoundError
-    if not may_edit(viewer, loaded[1].source_org_id):
-        raise IncidentPermissionError(
-            "Only the organisation that reported this incident can change or delete it "
-            "(and the partnership's chairs, to correct it)."
-        )
-    return loaded
+def _editable(session: Session, viewer: Viewer, incident_id: int, expected_version: int,
+              form: IncidentForm | None) -> tuple[Incident, IncidentView]:
+    """The incident and its view, if the viewer may change it and nobody else has since they read
+    `expected_version` (else the conflict, with `form`: the person's changes, None deleting)."""
+    return records.editable(
+        session, viewer, KIND, _load, incident_id, expected_version,
+        lambda: _conflict(session, viewer, incident_id, form),
+        outsider="Only members of the partnership can change or delete incidents.",
+        other_organisation=("Only the organisation that reported this incident can change or delete it "
+                            "(and the partnership's chairs, to correct it)."),
+    )
 
 
 def update_incident(
@@ -1142,36 +821,18 @@ def update_incident(
     """Save changes to an incident the viewer may edit, if nobody else saved it since the viewer
     read `expected_version` (else IncidentConflictError, nothing written). Keeps its originator
     and reporter; adds the changed fields to its history; audited by field name."""
-    incident, current = _editable(session, viewer, incident_id)
-    if current.version != expected_version:
-        raise _conflict(session, viewer, incident_id, form)
+    incident, current = _editable(session, viewer, incident_id, expected_version, form)
     values, errors = _check(session, viewer, form, source_org_id=current.source_org_id,
                             reporter_id=current.reporter_id, current=current)
-    errors.update(sharing_changes_refused(viewer, current.source_org_id, values, current))
-    if errors:
-        raise IncidentValidationError(errors)
-    before = {name: current.field_text(name) for name in FIELD_LABELS}
-    after = _texts(values)
-    changes = history.diff(before, after, FIELD_LABELS)
-    if not changes:
-        return current
-    changed = [name for name in FIELD_LABELS if before[name] != after[name]]
-    with session.no_autoflush:  # one UPDATE, so the version moves on by one
-        for name in _COLUMNS:
-            setattr(incident, name, values[name])
+
+    def set_strands(changed: list[str]) -> None:
         if "strands" in changed:
             incident.strands = _strands(session, values["strands"])
-        if "recipients" in changed:
-            incident.recipients = _users(session, values["recipients"])
-        if "listed_organisations" in changed:
-            incident.listed_organisations = _organisations(session, values["listed_organisations"])
-        # Set on every change so that the row itself is updated (and its version moves on) even
-        # when only its lists changed.
-        incident.updated_at = utcnow()
-    _flush(session, viewer, incident_id, form)
-    history.add(session, RECORD_TYPE, incident_id, incident.version, "updated", viewer.user_id, changes)
-    _audit(session, viewer, "incident updated", incident_id, ip_address,
-           {"changed": changed, "version": incident.version, "marking": incident.marking})
+
+    if not records.save_edit(session, viewer, KIND, incident, current, values, errors,
+                             texts=lambda: _texts(values), columns=_COLUMNS, set_lists=set_strands,
+                             stale=lambda: _conflict(session, viewer, incident_id, form), ip_address=ip_address):
+        return current
     return get_incident(session, viewer, incident_id)
 
 
@@ -1186,20 +847,9 @@ def delete_incident(
 ) -> str:
     """Soft-delete an incident the viewer may edit: it leaves every list, count and map, and is
     kept for administrators to restore. The reason goes into its history. Returns its title."""
-    incident, current = _editable(session, viewer, incident_id)
-    if current.version != expected_version:
-        raise _conflict(session, viewer, incident_id, None)
-    reason = " ".join(str(reason or "").split())
-    if len(reason) > REASON_MAX:
-        raise IncidentValidationError(
-            {"reason": f"The reason must be {REASON_MAX:,} characters or fewer (it has {len(reason):,})."}
-        )
-    now = utcnow()
-    incident.deleted_at, incident.deleted_by_id, incident.updated_at = now, viewer.user_id, now
-    _flush(session, viewer, incident_id, None)
-    history.add(session, RECORD_TYPE, incident_id, incident.version, "deleted", viewer.user_id, note=reason)
-    _audit(session, viewer, "incident deleted", incident_id, ip_address,
-           {"version": incident.version, "marking": incident.marking, "reason_given": bool(reason)})
+    incident, current = _editable(session, viewer, incident_id, expected_version, None)
+    records.soft_delete(session, viewer, KIND, incident, reason,
+                        lambda: _conflict(session, viewer, incident_id, None), ip_address)
     if incident.corroborates_id is not None:
         _recount(session, viewer, incident.corroborates_id, incident_id, "deleted", ip_address)
     return current.title
@@ -1209,27 +859,7 @@ def restore_incident(session: Session, viewer: Viewer, incident_id: int, *, ip_a
     """Bring back a deleted incident (administrators only, also ones they may not read)."""
     if not is_admin(viewer):
         raise IncidentPermissionError("Only administrators can restore deleted records.")
-    # Found by id, not through the gate: an administrator restores records whatever their marking
-    # (and learns nothing of their content by it).
-    incident = session.scalar(
-        select(Incident).where(Incident.id == incident_id, Incident.deleted_at.is_not(None))
-        .execution_options(populate_existing=True)
-    )
-    if incident is None:
-        raise IncidentNotFoundError(
-            "This incident is not among the deleted records: someone may have restored it already. "
-            "Reload the list of deleted records."
-        )
-    incident.deleted_at, incident.deleted_by_id, incident.updated_at = None, None, utcnow()
-    try:
-        session.flush()
-    except StaleDataError as error:
-        session.rollback()
-        raise IncidentNotFoundError(
-            "Someone else changed this incident at the same moment: reload the list of deleted records."
-        ) from error
-    history.add(session, RECORD_TYPE, incident_id, incident.version, "restored", viewer.user_id)
-    _audit(session, viewer, "incident restored", incident_id, ip_address, {"version": incident.version})
+    incident = records.restore(session, viewer, KIND, incident_id, ip_address)
     if incident.corroborates_id is not None:
         _recount(session, viewer, incident.corroborates_id, incident_id, "restored", ip_address)
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.reference import TENSION_LEVELS, Marking
+from dashboard.reference import TENSION_LEVELS
 
 from . import record_parts as parts
 
@@ -170,30 +170,6 @@ def assessment_form(choices, labels: Mapping[str, str], form=None, *, editing=No
     )
 
 
-def _conflict_panel() -> html.Section:
-    return html.Section(
-        [
-            html.H2("Your version and theirs", className="h5", id="assessment-conflict-heading"),
-            html.P("Compare the two versions. Keep yours to save it over theirs, or discard your changes to "
-                   "start again from the assessment as it is now saved."),
-            html.Div(id="assessment-conflict-table"),
-            html.Div(
-                [
-                    html.Button("Save my version over theirs", id="assessment-conflict-overwrite", type="button",
-                                n_clicks=0, className="btn btn-warning"),
-                    html.Button("Discard my changes", id="assessment-conflict-discard", type="button", n_clicks=0,
-                                className="btn btn-outline-secondary"),
-                ],
-                className="d-flex gap-2 flex-wrap",
-            ),
-        ],
-        id="assessment-conflict",
-        className="card card-body mb-4 conflict-panel",
-        hidden=True,
-        **{"aria-labelledby": "assessment-conflict-heading"},
-    )
-
-
 def form_page(choices, labels: Mapping[str, str], form=None, *, editing=None, own_org_id: int | None = None,
               status: str = "") -> html.Div:
     if editing is None:
@@ -206,34 +182,10 @@ def form_page(choices, labels: Mapping[str, str], form=None, *, editing=None, ow
         intro = (f"Change the assessment of {editing.area_name} on {parts.day_text(editing.assessed_on)} and save. "
                  "Every change is kept in its history.")
         save_label, cancel_href, cancel_text = "Save changes", f"/assessments/{editing.id}", "Cancel and go back"
-    return html.Div(
-        [
-            dcc.Location(id="assessment-redirect", refresh="callback-nav"),
-            dcc.Store(id="assessment-form-record", data=None if editing is None else editing.id),
-            dcc.Store(id="assessment-form-version", data=None if editing is None else editing.version),
-            dcc.Store(id="assessment-conflict-version", data=None),
-            html.Div(id="assessment-focus-sink", hidden=True),
-            html.H1(heading, id="assessment-form-heading", tabIndex="-1"),
-            html.P(intro, className="lead"),
-            parts.status_region("assessment-status", status),
-            parts.error_summary_box("assessment-form-errors"),
-            _conflict_panel(),
-            html.Div(
-                [
-                    assessment_form(choices, labels, form, editing=editing, own_org_id=own_org_id),
-                    html.Div(
-                        [
-                            html.Button(save_label, id="assessment-form-save", type="button", n_clicks=0,
-                                        className="btn btn-primary"),
-                            html.A(cancel_text, href=cancel_href, className="btn btn-link"),
-                        ],
-                        className="d-flex gap-2 align-items-center",
-                    ),
-                ],
-                className="card card-body record-form",
-            ),
-        ],
-        className="record-page",
+    return parts.form_page(
+        "assessment", "assessment", editing, heading=heading, intro=intro, status=status,
+        fields=[assessment_form(choices, labels, form, editing=editing, own_org_id=own_org_id)],
+        save_label=save_label, cancel_href=cancel_href, cancel_text=cancel_text,
     )
 
 
@@ -250,9 +202,7 @@ def _indicators(view) -> html.Div | str:
 def _summary_rows(view, labels: Mapping[str, str]) -> list[tuple[str, object]]:
     rows: list[tuple[str, object]] = [("Reference", f"#{view.id}")]
     for name in labels or DEFAULT_LABELS:
-        if name == "recipients" and view.marking != Marking.RED.value:
-            continue
-        if name == "listed_organisations" and view.marking != Marking.AMBER.value:
+        if not parts.shown_for_marking(name, view.marking):
             continue
         if name == "marking":
             value = parts.marking_text(view.marking)
@@ -266,62 +216,28 @@ def _summary_rows(view, labels: Mapping[str, str]) -> list[tuple[str, object]]:
             value = view.field_text(name)
         rows.append((_label(labels, name), value))
     rows.append(("Assessed by", f"{view.reporter_name} ({view.source_org_name})"))
-    rows.append(("Created", parts.uk_time(view.created_at)))
-    rows.append(("Last updated", parts.uk_time(view.updated_at)))
+    rows.extend(parts.record_times(view))
     return rows
 
 
 def _delete_dialog(view) -> dbc.Modal:
-    return dbc.Modal(
-        [
-            dbc.ModalHeader(dbc.ModalTitle("Delete this tension assessment?", id="assessment-delete-title")),
-            dbc.ModalBody(
-                [
-                    html.P(f"The assessment of {view.area_name} on {parts.day_text(view.assessed_on)} will be hidden "
-                           "from the lists, the maps and the latest levels. It is kept, its history shows the "
-                           "deletion, and an administrator can restore it."),
-                    html.Div(id="assessment-delete-error", className="field-error mb-2", role="alert"),
-                    dbc.Label("Reason (optional)", html_for="assessment-delete-reason", className="fw-semibold"),
-                    html.Div("For example \u201cRecorded twice\u201d. It is kept in the history.",
-                             className="form-text mt-0 mb-1"),
-                    dbc.Textarea(id="assessment-delete-reason", value="", rows=3, maxLength=1000),
-                ]
-            ),
-            dbc.ModalFooter(
-                [
-                    html.Button("Delete assessment", id="assessment-delete-confirm", type="button", n_clicks=0,
-                                className="btn btn-danger"),
-                    html.Button("Cancel", id="assessment-delete-cancel", type="button", n_clicks=0,
-                                className="btn btn-outline-secondary"),
-                ]
-            ),
-        ],
-        id="assessment-delete-dialog",
-        is_open=False,
-        labelledby="assessment-delete-title",
+    return parts.delete_dialog(
+        "assessment", question="Delete this tension assessment?",
+        explanation=(f"The assessment of {view.area_name} on {parts.day_text(view.assessed_on)} will be hidden "
+                     "from the lists, the maps and the latest levels. It is kept, its history shows the "
+                     "deletion, and an administrator can restore it."),
+        example="Recorded twice", confirm="Delete assessment",
     )
 
 
 def record_page(view, history: Sequence, labels: Mapping[str, str], status: str = "") -> html.Div:
-    actions = []
-    if view.can_edit:
-        actions.append(dcc.Link(["Edit", html.Span(" this assessment", className="visually-hidden")],
-                                href=f"/assessments/{view.id}/edit", className="btn btn-primary",
-                                id="assessment-edit-link"))
-    if view.can_delete:
-        actions.append(html.Button(["Delete", html.Span(" this assessment", className="visually-hidden")],
-                                   id="assessment-delete", type="button", n_clicks=0,
-                                   className="btn btn-outline-danger"))
-    actions.append(dcc.Link("Back to the assessments", href="/assessments", className="btn btn-link"))
     children = [
-        dcc.Location(id="assessment-redirect", refresh="callback-nav"),
-        dcc.Store(id="assessment-record", data={"id": view.id, "version": view.version}),
-        parts.marking_banner(view.marking, "assessment-marking"),
-        parts.status_region("assessment-status", status),
+        *parts.record_head("assessment", view, status),
         html.P(f"Tension assessment #{view.id}", className="record-caption mb-0"),
         html.H1(f"{view.area_name}, {parts.day_text(view.assessed_on)}", id="assessment-title"),
         html.P(level_badge(view.level, view.level_label), className="mb-3"),
-        html.Div(actions, className="d-flex gap-2 flex-wrap align-items-center mb-3"),
+        parts.record_actions("assessment", view, "assessment", f"/assessments/{view.id}/edit", "/assessments",
+                             "Back to the assessments"),
         parts.summary_list(_summary_rows(view, labels), "assessment-summary"),
         parts.history_section(history, "assessment-history"),
     ]
@@ -331,13 +247,11 @@ def record_page(view, history: Sequence, labels: Mapping[str, str], status: str 
 
 
 def cannot_edit(view) -> html.Div:
-    return html.Div(
-        [
-            html.H1(f"Edit tension assessment #{view.id}"),
-            html.P("You cannot edit this assessment: only members of the organisation that made it, and the "
-                   "chair (to correct facts), can.", id="assessment-cannot-edit"),
-            html.P(dcc.Link("Back to the assessment", href=f"/assessments/{view.id}")),
-        ]
+    return parts.cannot_edit(
+        f"Edit tension assessment #{view.id}",
+        "You cannot edit this assessment: only members of the organisation that made it, and the "
+        "chair (to correct facts), can.", "assessment-cannot-edit", "Back to the assessment",
+        f"/assessments/{view.id}",
     )
 
 

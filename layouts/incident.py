@@ -8,8 +8,6 @@ from collections.abc import Mapping, Sequence
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.reference import Marking
-
 from . import record_parts as parts
 
 KIND = "incident"
@@ -165,30 +163,6 @@ def _corroborate_note() -> html.Div:
     )
 
 
-def _conflict_panel() -> html.Section:
-    return html.Section(
-        [
-            html.H2("Your version and theirs", className="h5", id="incident-conflict-heading"),
-            html.P("Compare the two versions. Keep yours to save it over theirs, or discard your changes to "
-                   "start again from the incident as it is now saved."),
-            html.Div(id="incident-conflict-table"),
-            html.Div(
-                [
-                    html.Button("Save my version over theirs", id="incident-conflict-overwrite", type="button",
-                                n_clicks=0, className="btn btn-warning"),
-                    html.Button("Discard my changes", id="incident-conflict-discard", type="button", n_clicks=0,
-                                className="btn btn-outline-secondary"),
-                ],
-                className="d-flex gap-2 flex-wrap",
-            ),
-        ],
-        id="incident-conflict",
-        className="card card-body mb-4 conflict-panel",
-        hidden=True,
-        **{"aria-labelledby": "incident-conflict-heading"},
-    )
-
-
 def form_page(choices, labels: Mapping[str, str], form=None, *, editing=None, own_org_id: int | None = None,
               status: str = "",
               title_max: int = 200, description_max: int | None = None) -> html.Div:
@@ -202,39 +176,16 @@ def form_page(choices, labels: Mapping[str, str], form=None, *, editing=None, ow
         heading = f"Edit incident #{editing.id}"
         intro = f"Change the incident \u201c{editing.title}\u201d and save. Every change is kept in its history."
         save_label, cancel_href, cancel_text = "Save changes", f"/incidents/{editing.id}", "Cancel and go back"
-    return html.Div(
-        [
-            dcc.Location(id="incident-redirect", refresh="callback-nav"),
-            dcc.Store(id="incident-form-record", data=None if editing is None else editing.id),
-            dcc.Store(id="incident-form-version", data=None if editing is None else editing.version),
-            dcc.Store(id="incident-conflict-version", data=None),
-            dcc.Store(id="incident-form-corroborates", data=getattr(form, "corroborates_id", None)),
-            html.Div(id="incident-focus-sink", hidden=True),
-            html.H1(heading, id="incident-form-heading", tabIndex="-1"),
-            html.P(intro, className="lead"),
-            parts.status_region("incident-status", status),
-            parts.error_summary_box("incident-form-errors"),
-            _conflict_panel(),
-            html.Div(
-                [
-                    incident_form(choices, labels, form, editing=editing, own_org_id=own_org_id,
-                                  title_max=title_max,
-                                  description_max=description_max),
-                    html.Div(id="incident-similar", className="mb-3", **{"aria-live": "polite"}),
-                    _corroborate_note(),
-                    html.Div(
-                        [
-                            html.Button(save_label, id="incident-form-save", type="button", n_clicks=0,
-                                        className="btn btn-primary"),
-                            html.A(cancel_text, href=cancel_href, className="btn btn-link"),
-                        ],
-                        className="d-flex gap-2 align-items-center",
-                    ),
-                ],
-                className="card card-body record-form",
-            ),
+    return parts.form_page(
+        "incident", "incident", editing, heading=heading, intro=intro, status=status,
+        stores=[dcc.Store(id="incident-form-corroborates", data=getattr(form, "corroborates_id", None))],
+        fields=[
+            incident_form(choices, labels, form, editing=editing, own_org_id=own_org_id,
+                          title_max=title_max, description_max=description_max),
+            html.Div(id="incident-similar", className="mb-3", **{"aria-live": "polite"}),
+            _corroborate_note(),
         ],
-        className="record-page",
+        save_label=save_label, cancel_href=cancel_href, cancel_text=cancel_text,
     )
 
 
@@ -334,9 +285,7 @@ def _summary_rows(view, labels: Mapping[str, str]) -> list[tuple[str, object]]:
     for name in labels or DEFAULT_LABELS:
         if name in ("title", "latitude", "longitude", "location_precision"):
             continue  # the title is the heading; the location is one row below
-        if name == "recipients" and view.marking != Marking.RED.value:
-            continue
-        if name == "listed_organisations" and view.marking != Marking.AMBER.value:
+        if not parts.shown_for_marking(name, view.marking):
             continue
         if name == "marking":
             value = parts.marking_text(view.marking)
@@ -351,61 +300,27 @@ def _summary_rows(view, labels: Mapping[str, str]) -> list[tuple[str, object]]:
         location = f"No point given: located to the district ({view.area_name})"
     rows.append(("Location", location))
     rows.append(("Reported by", f"{view.reporter_name} ({view.source_org_name})"))
-    rows.append(("Created", parts.uk_time(view.created_at)))
-    rows.append(("Last updated", parts.uk_time(view.updated_at)))
+    rows.extend(parts.record_times(view))
     return rows
 
 
 def _delete_dialog(view) -> dbc.Modal:
-    return dbc.Modal(
-        [
-            dbc.ModalHeader(dbc.ModalTitle("Delete this incident?", id="incident-delete-title")),
-            dbc.ModalBody(
-                [
-                    html.P(f"\u201c{view.title}\u201d will be hidden from the register, the maps and every figure. "
-                           "It is kept, its history shows the deletion, and an administrator can restore it."),
-                    html.Div(id="incident-delete-error", className="field-error mb-2", role="alert"),
-                    dbc.Label("Reason (optional)", html_for="incident-delete-reason", className="fw-semibold"),
-                    html.Div("For example \u201cLogged twice\u201d. It is kept in the history.",
-                             className="form-text mt-0 mb-1"),
-                    dbc.Textarea(id="incident-delete-reason", value="", rows=3, maxLength=1000),
-                ]
-            ),
-            dbc.ModalFooter(
-                [
-                    html.Button("Delete incident", id="incident-delete-confirm", type="button", n_clicks=0,
-                                className="btn btn-danger"),
-                    html.Button("Cancel", id="incident-delete-cancel", type="button", n_clicks=0,
-                                className="btn btn-outline-secondary"),
-                ]
-            ),
-        ],
-        id="incident-delete-dialog",
-        is_open=False,
-        labelledby="incident-delete-title",
+    return parts.delete_dialog(
+        "incident", question="Delete this incident?",
+        explanation=(f"\u201c{view.title}\u201d will be hidden from the register, the maps and every figure. "
+                     "It is kept, its history shows the deletion, and an administrator can restore it."),
+        example="Logged twice", confirm="Delete incident",
     )
 
 
 def record_page(view, history: Sequence, labels: Mapping[str, str], status: str = "") -> html.Div:
     """One incident: its marking, every field, corroboration, actions and history."""
-    actions = []
-    if view.can_edit:
-        actions.append(dcc.Link(["Edit", html.Span(" this incident", className="visually-hidden")],
-                                href=f"/incidents/{view.id}/edit", className="btn btn-primary",
-                                id="incident-edit-link"))
-    if view.can_delete:
-        actions.append(html.Button(["Delete", html.Span(" this incident", className="visually-hidden")],
-                                   id="incident-delete", type="button", n_clicks=0,
-                                   className="btn btn-outline-danger"))
-    actions.append(dcc.Link("Back to the register", href="/register", className="btn btn-link"))
     children = [
-        dcc.Location(id="incident-redirect", refresh="callback-nav"),
-        dcc.Store(id="incident-record", data={"id": view.id, "version": view.version}),
-        parts.marking_banner(view.marking, "incident-marking"),
-        parts.status_region("incident-status", status),
+        *parts.record_head("incident", view, status),
         html.P(f"Incident #{view.id}", className="record-caption mb-0"),
         html.H1(view.title, id="incident-title"),
-        html.Div(actions, className="d-flex gap-2 flex-wrap align-items-center mb-3"),
+        parts.record_actions("incident", view, "incident", f"/incidents/{view.id}/edit", "/register",
+                             "Back to the register"),
         parts.summary_list(_summary_rows(view, labels), "incident-summary"),
         corroboration_section(view),
         parts.history_section(history, "incident-history"),
@@ -416,13 +331,10 @@ def record_page(view, history: Sequence, labels: Mapping[str, str], status: str 
 
 
 def cannot_edit(view) -> html.Div:
-    return html.Div(
-        [
-            html.H1(f"Edit incident #{view.id}"),
-            html.P("You cannot edit this incident: only members of the organisation that reported it, and the "
-                   "chair (to correct facts), can.", id="incident-cannot-edit"),
-            html.P(dcc.Link("Back to the incident", href=f"/incidents/{view.id}")),
-        ]
+    return parts.cannot_edit(
+        f"Edit incident #{view.id}",
+        "You cannot edit this incident: only members of the organisation that reported it, and the "
+        "chair (to correct facts), can.", "incident-cannot-edit", "Back to the incident", f"/incidents/{view.id}",
     )
 
 

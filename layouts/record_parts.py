@@ -1,6 +1,7 @@
 """Pieces shared by the incident and tension-assessment pages: the marking banner, the summary
-list, the error summary, field labels, the history, the version-conflict comparison and the
-deleted-records table."""
+list, the error summary, field labels, the history, the version-conflict comparison and its
+panel, the form page's frame, the record page's head and actions, the delete dialog, and the
+deleted-records table. `prefix` is the page's id prefix ("incident", "assessment")."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from dashboard.reference import MARKING_DESCRIPTIONS, Marking
 
@@ -455,3 +456,145 @@ def marking_fields(prefix: str, labels: Mapping[str, str], choices, form, can_ch
             hidden=marking != Marking.AMBER.value,
         ),
     ]
+
+
+# --- the form page, the record page and their dialogs -----------------------------------------------------
+
+
+def conflict_panel(prefix: str, noun: str) -> html.Section:
+    """Where a version conflict is shown, with the choice to save over it or discard one's changes."""
+    return html.Section(
+        [
+            html.H2("Your version and theirs", className="h5", id=f"{prefix}-conflict-heading"),
+            html.P("Compare the two versions. Keep yours to save it over theirs, or discard your changes to "
+                   f"start again from the {noun} as it is now saved."),
+            html.Div(id=f"{prefix}-conflict-table"),
+            html.Div(
+                [
+                    html.Button("Save my version over theirs", id=f"{prefix}-conflict-overwrite", type="button",
+                                n_clicks=0, className="btn btn-warning"),
+                    html.Button("Discard my changes", id=f"{prefix}-conflict-discard", type="button", n_clicks=0,
+                                className="btn btn-outline-secondary"),
+                ],
+                className="d-flex gap-2 flex-wrap",
+            ),
+        ],
+        id=f"{prefix}-conflict",
+        className="card card-body mb-4 conflict-panel",
+        hidden=True,
+        **{"aria-labelledby": f"{prefix}-conflict-heading"},
+    )
+
+
+def form_page(prefix: str, noun: str, editing, *, heading: str, intro: str, status: str, fields: list,
+              save_label: str, cancel_href: str, cancel_text: str, stores: Sequence = ()) -> html.Div:
+    """A record's form page: its stores (record id, version, conflict version, then `stores`),
+    heading, status, error summary, conflict panel, then `fields` and the save and cancel buttons."""
+    return html.Div(
+        [
+            dcc.Location(id=f"{prefix}-redirect", refresh="callback-nav"),
+            dcc.Store(id=f"{prefix}-form-record", data=None if editing is None else editing.id),
+            dcc.Store(id=f"{prefix}-form-version", data=None if editing is None else editing.version),
+            dcc.Store(id=f"{prefix}-conflict-version", data=None),
+            *stores,
+            html.Div(id=f"{prefix}-focus-sink", hidden=True),
+            html.H1(heading, id=f"{prefix}-form-heading", tabIndex="-1"),
+            html.P(intro, className="lead"),
+            status_region(f"{prefix}-status", status),
+            error_summary_box(f"{prefix}-form-errors"),
+            conflict_panel(prefix, noun),
+            html.Div(
+                [
+                    *fields,
+                    html.Div(
+                        [
+                            html.Button(save_label, id=f"{prefix}-form-save", type="button", n_clicks=0,
+                                        className="btn btn-primary"),
+                            html.A(cancel_text, href=cancel_href, className="btn btn-link"),
+                        ],
+                        className="d-flex gap-2 align-items-center",
+                    ),
+                ],
+                className="card card-body record-form",
+            ),
+        ],
+        className="record-page",
+    )
+
+
+def record_actions(prefix: str, view, noun: str, edit_href: str, back_href: str, back_text: str) -> html.Div:
+    """The record's buttons: edit and delete (when the viewer may), and back to its list."""
+    actions = []
+    if view.can_edit:
+        actions.append(dcc.Link(["Edit", html.Span(f" this {noun}", className="visually-hidden")],
+                                href=edit_href, className="btn btn-primary", id=f"{prefix}-edit-link"))
+    if view.can_delete:
+        actions.append(html.Button(["Delete", html.Span(f" this {noun}", className="visually-hidden")],
+                                   id=f"{prefix}-delete", type="button", n_clicks=0,
+                                   className="btn btn-outline-danger"))
+    actions.append(dcc.Link(back_text, href=back_href, className="btn btn-link"))
+    return html.Div(actions, className="d-flex gap-2 flex-wrap align-items-center mb-3")
+
+
+def record_head(prefix: str, view, status: str) -> list:
+    """The record page's redirect, its id and version for the callbacks, marking banner and status."""
+    return [
+        dcc.Location(id=f"{prefix}-redirect", refresh="callback-nav"),
+        dcc.Store(id=f"{prefix}-record", data={"id": view.id, "version": view.version}),
+        marking_banner(view.marking, f"{prefix}-marking"),
+        status_region(f"{prefix}-status", status),
+    ]
+
+
+def shown_for_marking(name: str, marking: str) -> bool:
+    """Whether a summary row is shown: recipients only for TLP:RED, listed organisations only for
+    TLP:AMBER."""
+    if name == "recipients":
+        return marking == Marking.RED.value
+    if name == "listed_organisations":
+        return marking == Marking.AMBER.value
+    return True
+
+
+def record_times(view) -> list[tuple[str, str]]:
+    return [("Created", uk_time(view.created_at)), ("Last updated", uk_time(view.updated_at))]
+
+
+def delete_dialog(prefix: str, *, question: str, explanation: str, example: str, confirm: str) -> dbc.Modal:
+    """The dialog confirming a delete, with an optional reason kept in the history."""
+    return dbc.Modal(
+        [
+            dbc.ModalHeader(dbc.ModalTitle(question, id=f"{prefix}-delete-title")),
+            dbc.ModalBody(
+                [
+                    html.P(explanation),
+                    html.Div(id=f"{prefix}-delete-error", className="field-error mb-2", role="alert"),
+                    dbc.Label("Reason (optional)", html_for=f"{prefix}-delete-reason", className="fw-semibold"),
+                    html.Div(f"For example \u201c{example}\u201d. It is kept in the history.",
+                             className="form-text mt-0 mb-1"),
+                    dbc.Textarea(id=f"{prefix}-delete-reason", value="", rows=3, maxLength=1000),
+                ]
+            ),
+            dbc.ModalFooter(
+                [
+                    html.Button(confirm, id=f"{prefix}-delete-confirm", type="button", n_clicks=0,
+                                className="btn btn-danger"),
+                    html.Button("Cancel", id=f"{prefix}-delete-cancel", type="button", n_clicks=0,
+                                className="btn btn-outline-secondary"),
+                ]
+            ),
+        ],
+        id=f"{prefix}-delete-dialog",
+        is_open=False,
+        labelledby=f"{prefix}-delete-title",
+    )
+
+
+def cannot_edit(heading: str, explanation: str, id_: str, back_text: str, back_href: str) -> html.Div:
+    return html.Div(
+        [
+            html.H1(heading),
+            html.P(explanation, id=id_),
+            html.P(dcc.Link(back_text, href=back_href)),
+        ]
+    )

@@ -1,0 +1,232 @@
+"""Helpers shared by the incident and tension-assessment pages (callbacks/incident.py and
+callbacks/assessment.py): the partner check, the error summary's outputs, saving a form with its
+conflict comparison, discarding one's changes, deleting, and the record and edit page loaders.
+Each page registers its own callbacks; these are only the bodies they share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+
+from dash import Output, ctx, no_update
+from dash.exceptions import PreventUpdate
+from flask import request
+
+from dashboard.access import PARTNERSHIP_ROLES
+from dashboard.records import RecordConflictError, RecordValidationError
+from dashboard.web import get_db
+from layouts import record_parts as parts
+
+from .common import require_viewer
+
+MARKING_SCRIPT = (
+    "function(marking) { return [marking !== 'TLP:RED', marking !== 'TLP:AMBER']; }"
+)
+
+
+def partner_viewer():
+    """The signed-in viewer, if an active partner; otherwise the callback does nothing."""
+    viewer = require_viewer(PARTNERSHIP_ROLES)
+    if not viewer.is_partner:
+        raise PreventUpdate
+    return viewer
+
+
+def clicked() -> bool:
+    """Whether the callback was started by a real click (not by buttons being drawn anew)."""
+    return any(t.get("value") for t in ctx.triggered)
+
+
+def client_address() -> str | None:
+    return request.remote_addr if request else None
+
+
+def int_list(values) -> list[int]:
+    out = []
+    for v in values or []:
+        try:
+            out.append(int(v))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def shown_value(name: str, value, groups) -> object:
+    """A form value as its component holds it."""
+    if name in groups:
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        return None if value in (None, "") else str(value)
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def messages(errors: Mapping[str, str] | None, problem: str | None, field_ids: Mapping[str, str],
+             single: list[str], targets: Mapping[str, str], summary_id: str) -> dict:
+    """The error summary, each field's error beside its label and the invalid flags."""
+    errors = dict(errors or {})
+    has = bool(errors or problem)
+    out = {
+        "summary": parts.error_summary(errors, targets, f"{summary_id}-title", problem,
+                                       fallback=f"{summary_id}") if has else [],
+        "summary_hidden": not has,
+    }
+    for name in field_ids:
+        out[f"error_{name}"] = errors.get(name, "")
+    for name in single:
+        out[f"invalid_{name}"] = name in errors
+    return out
+
+
+def message_outputs(field_ids: Mapping[str, str], single: list[str], summary_id: str) -> dict:
+    return {
+        "summary": Output(summary_id, "children"),
+        "summary_hidden": Output(summary_id, "hidden"),
+        **{f"error_{name}": Output(parts.error_id(i), "children") for name, i in field_ids.items()},
+        **{f"invalid_{name}": Output(field_ids[name], "invalid") for name in single},
+    }
+
+
+def form_state_outputs(prefix: str) -> dict:
+    """The form callback's outputs besides its fields and messages ("incident" -> incident-...)."""
+    return {
+        "redirect": Output(f"{prefix}-redirect", "href"),
+        "conflict_hidden": Output(f"{prefix}-conflict", "hidden"),
+        "conflict_table": Output(f"{prefix}-conflict-table", "children"),
+        "conflict_version": Output(f"{prefix}-conflict-version", "data"),
+        "version": Output(f"{prefix}-form-version", "data"),
+        "status": Output(f"{prefix}-status", "children"),
+    }
+
+
+def focus_script(summary_id: str) -> str:
+    """Client-side: move focus to the error summary when it gets content."""
+    return (
+        "function(summary) {"
+        " if (summary && summary.length) { setTimeout(function() {"
+        f"  var el = document.getElementById('{summary_id}'); if (el && !el.hidden) {{ el.focus(); }}"
+        " }, 50); }"
+        " return window.dash_clientside.no_update; }"
+    )
+
+
+# --- the form callback -----------------------------------------------------------------------------------
+
+
+def form_action(prefix: str, outputs: Mapping, record, version, conflict_version, *,
+                discard: Callable[[object, int], dict], save: Callable[[object, object], dict]) -> dict:
+    """The form callback's body: save (after the person's click), save on top of someone else's
+    version ("overwrite"), or discard one's changes for the saved record (`discard(viewer, id)`)."""
+    viewer = partner_viewer()
+    if not clicked():
+        raise PreventUpdate
+    out = {key: no_update for key in outputs}
+    trigger = ctx.triggered_id
+    if trigger == f"{prefix}-conflict-discard" and record is not None:
+        return out | discard(viewer, int(record))
+    if trigger == f"{prefix}-conflict-overwrite":
+        if record is None or conflict_version is None:
+            raise PreventUpdate
+        version = int(conflict_version)
+        out["version"] = version
+    elif trigger != f"{prefix}-form-save":
+        raise PreventUpdate
+    return out | {"status": ""} | save(viewer, version)
+
+
+def save_result(write: Callable[[object], str], show: Callable[..., dict], *, failed: type[Exception],
+                kind: str, conflict_id: str) -> dict:
+    """Run `write(session)` (returns the page to go to) and say what happened: the fields'
+    errors, the conflict comparison, or why nothing was saved."""
+    try:
+        with get_db().session() as session:
+            redirect = write(session)
+    except RecordValidationError as error:
+        return show(error.errors) | {"conflict_hidden": True}
+    except RecordConflictError as error:
+        return show(problem=parts.conflict_problem(kind, error.changed_by, error.changed_at)) | {
+            "conflict_hidden": False,
+            "conflict_table": parts.conflict_table(error.rows, conflict_id),
+            "conflict_version": error.current.version,
+        }
+    except failed as error:
+        return show(problem=f"Nothing was saved. {error}") | {"conflict_hidden": True}
+    return show() | {"redirect": redirect, "conflict_hidden": True}
+
+
+def discarded(view, to_form: Callable, field_ids: Mapping[str, str], groups, show: Callable[..., dict], *,
+              missing: str, noun: str, more: Callable[[object], dict] | None = None) -> dict:
+    """The form refilled with the record as saved (`to_form(view)`; `more(form)` for values
+    beyond `field_ids`), or why it cannot be (`missing`)."""
+    if view is None:
+        return show(problem=missing) | {"conflict_hidden": True}
+    saved = to_form(view)
+    filled = {f"value_{name}": shown_value(name, getattr(saved, name), groups) for name in field_ids}
+    if more is not None:
+        filled |= more(saved)
+    return filled | show() | {
+        "conflict_hidden": True, "conflict_table": [], "conflict_version": None, "version": view.version,
+        "status": f"Your changes were discarded. The form now shows the {noun} as it is saved.",
+    }
+
+
+# --- deleting ----------------------------------------------------------------------------------------------
+
+
+def delete_dialog_open(opener_id: str) -> bool:
+    """The delete dialog's callback body: open on the delete button, close on cancel."""
+    partner_viewer()
+    if not clicked():
+        raise PreventUpdate
+    return ctx.triggered_id == opener_id
+
+
+def delete_record(record, reason, delete: Callable, *, failed: type[Exception], not_deleted: str,
+                  redirect: str) -> tuple:
+    """The delete callback's body: (page to go to, error beside the dialog)."""
+    viewer = partner_viewer()
+    if not clicked() or not record:
+        raise PreventUpdate
+    try:
+        with get_db().session() as session:
+            delete(session, viewer, int(record["id"]), int(record["version"]),
+                   reason=str(reason or "").strip(), ip_address=client_address())
+    except failed as error:
+        return no_update, f"{not_deleted} {error}"
+    return f"{redirect}{int(record['id'])}", ""
+
+
+# --- page loaders --------------------------------------------------------------------------------------------
+
+
+def record_page(viewer, raw_id, *, get: Callable, history: Callable, render: Callable[..., object],
+                not_available: Callable[[], object]):
+    """A record's page with its history, or "not available" when the viewer may not see it."""
+    record = parts.parse_id(raw_id)
+    if not viewer.is_partner or record is None:
+        return not_available()
+    with get_db().session() as session:
+        view = get(session, viewer, record)
+        if view is None:
+            return not_available()
+        entries = history(session, viewer, record)
+    return render(view, entries)
+
+
+def edit_page(viewer, raw_id, *, get: Callable, choices: Callable, render: Callable[..., object],
+              not_available: Callable[[], object], cannot_edit: Callable[[object], object]):
+    """A record's edit form, or why the viewer cannot edit it."""
+    record = parts.parse_id(raw_id)
+    if not viewer.is_partner or record is None:
+        return not_available()
+    with get_db().session() as session:
+        view = get(session, viewer, record)
+        if view is None:
+            return not_available()
+        if not view.can_edit:
+            return cannot_edit(view)
+        offered = choices(session, viewer)
+    return render(view, offered)
