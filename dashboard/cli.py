@@ -198,6 +198,43 @@ def cmd_bench(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_import_incidents(args, settings: Settings) -> int:
+    from pathlib import Path
+
+    from . import imports
+    from .access import Viewer
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CommandError(f"No file at {args.file}.")
+    email = args.as_email.strip().lower()
+    db = _ready_database(settings)
+    with db.session() as session:
+        user = session.scalar(select(User).where(func.lower(User.email) == email))
+        if user is None:
+            raise CommandError(f"--as {args.as_email!r} is not a user.")
+        viewer = Viewer.from_user(user)
+        if not viewer.is_partner:
+            raise CommandError(
+                f"--as {email} cannot import incidents: only active members, chairs and admins of "
+                "active member organisations can."
+            )
+        too_big = imports.size_refusal(path.stat().st_size)
+        if too_big:
+            report = imports.refused_report(session, viewer, path.name, too_big)
+        else:
+            report = imports.import_incidents(session, viewer, path.name, path.read_bytes())
+    print(report.summary())
+    for row, old, new in report.mapped_codes:
+        print(f"Row {row}: old district code {old} changed to {new}.")
+    for error in report.errors:
+        print(error.line())
+    hidden = report.error_count - len(report.errors)
+    if hidden > 0:
+        print(f"... and {hidden:,} more problems.")
+    return 0 if report.ok else EXIT_FAILURE
+
+
 def _date(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -273,6 +310,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--json", default=None, help="also write the results to this JSON file")
     p.set_defaults(handler=cmd_bench)
+
+    p = commands.add_parser(
+        "import-incidents",
+        help="import incidents from a CSV or XLSX file (all or nothing) as a partner user",
+        description="Check every row of a CSV (UTF-8) or Excel (.xlsx) file made from the import template and, "
+        "only if all are right, add them all as incidents reported by the given user for their organisation. "
+        "Prints a summary and each problem as \"Row N, column C: ...\". Exit status 0 when imported, 1 when "
+        "the file was refused or had problems (nothing is added then).",
+    )
+    p.add_argument("file", metavar="FILE", help="the .csv or .xlsx file")
+    p.add_argument("--as", dest="as_email", required=True, metavar="EMAIL",
+                   help="the e-mail address of the partner importing them (the reporter)")
+    p.set_defaults(handler=cmd_import_incidents)
     return parser
 
 
