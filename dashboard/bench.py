@@ -21,13 +21,13 @@ from datetime import date, timedelta
 from itertools import cycle, islice
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .access import RecordFilters, Viewer
 from .config import Settings
 from .database import Database, upgrade_schema
 from .geography import load_reference_data
-from .models import AppSetting, Organisation, User
+from .models import AppSetting, Incident, Organisation, User
 from .overview import Geography, area_overview, headline
 from .passwords import hash_password
 from .reference import Role
@@ -302,6 +302,7 @@ def run(
             headline(session, viewer, result, today)
         seconds.append(time.perf_counter() - started)
     results.append(_timing("database alone: overview figures (4 weeks to 2 years)", seconds, [0]))
+    results.extend(register_timings(db, viewer, repeat, say))
 
     rss = _resident_memory_mb()
     report = {
@@ -343,3 +344,231 @@ def format_report(report: dict) -> str:
 
 def write_json(report: dict, path: str) -> None:
     Path(path).write_text(json.dumps(report, indent=2), encoding="utf-8")
+
+
+# --- the incident register, exports and imports -----------------------------------------------------
+
+
+def synthetic_import_rows(n: int, *, seed: int = 11, today: date | None = None,
+                          recipient: str = "", organisation: str = "") -> list[list[str]]:
+    """`n` rows for the import template (headings first), made up but valid: a mix of districts
+    (some by old Northamptonshire codes), categories, strands, dates over five years, points,
+    and markings including TLP:RED (naming `recipient`) and TLP:AMBER (listing `organisation`)."""
+    import random
+
+    from .geography import read_districts
+    from .imports import COLUMN_NAMES
+    from .reference import DEFAULT_CATEGORIES, DEFAULT_STRANDS
+
+    rng = random.Random(seed)
+    today = today or date.today()
+    districts = [d["code"] for d in read_districts()]
+    old_codes = ["E07000150", "E07000153", "E07000154"]
+    markings = ["TLP:GREEN"] * 14 + ["TLP:CLEAR"] * 3 + ["TLP:AMBER+STRICT"]
+    if recipient:
+        markings.append("TLP:RED")
+    if organisation:
+        markings.append("TLP:AMBER")
+    rows = [list(COLUMN_NAMES)]
+    for i in range(n):
+        category, label = rng.choice(DEFAULT_CATEGORIES)
+        marking = rng.choice(markings)
+        point = rng.random() < 0.5
+        day = today - timedelta(days=rng.randrange(5 * 365))
+        row = {
+            "title": f"{label} reported ({i + 1})",
+            "occurred_on": day.isoformat() if i % 2 else day.strftime("%d/%m/%Y"),
+            "date_precision": rng.choice(["day", "day", "day", "week", "month"]),
+            "area_code": rng.choice(old_codes) if i % 50 == 0 else rng.choice(districts),
+            "category": category if i % 3 else label,
+            "strands": "; ".join(s for s, _, _ in rng.sample(DEFAULT_STRANDS, rng.randrange(3))),
+            "description": f"Seen by a partner ({i + 1}).",
+            "latitude": f"{rng.uniform(52.3, 52.9):.5f}" if point else "",
+            "longitude": f"{rng.uniform(-2.0, -1.0):.5f}" if point else "",
+            "location_precision": rng.choice(["exact", "approximate"]) if point else "area",
+            "severity": str(rng.randint(1, 4)),
+            "verification": "reported",
+            "marking": marking,
+            "recipients": recipient if marking == "TLP:RED" else "",
+            "listed_organisations": organisation if marking == "TLP:AMBER" else "",
+        }
+        rows.append([row[c] for c in COLUMN_NAMES])
+    return rows
+
+
+def rows_as_csv(rows: list[list[str]]) -> bytes:
+    import csv
+    import io
+
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+
+
+def rows_as_xlsx(rows: list[list[str]]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Incidents")
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _timed(calls: list[Callable[[], object]]) -> list[float]:
+    seconds = []
+    for call in calls:
+        started = time.perf_counter()
+        call()
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def register_timings(db: Database, viewer: Viewer, repeat: int = 60, say: Callable[[str], None] = print
+                     ) -> list[Timing]:
+    """The incident register's reads and an export, as the database and `dashboard.register` /
+    `dashboard.exports` answer them (each in its own session, rolled back: the export's audit
+    event is not kept)."""
+    from . import exports, register
+
+    def grid_filter(column: str, text: str) -> dict:
+        return {column: {"filterType": "text", "type": "contains", "filter": text}}
+
+    def in_session(work: Callable) -> Callable[[], object]:
+        def call():
+            with db.factory() as session:
+                try:
+                    return work(session)
+                finally:
+                    session.rollback()
+        return call
+
+    def page(query, start=0, size=100):
+        return in_session(lambda s: register.rows(s, viewer, query, start, start + size))
+
+    Q = register.RegisterQuery
+    leaflets = Q(search="leaflets")
+    related = Q.from_grid(None, "leaflets", None, grid_filter("category", "Literature and leaflets"))
+    unrelated = Q.from_grid(None, "leaflets", None, grid_filter("category", "Stickers and graffiti"))
+    with db.factory() as session:
+        edge = register.rows(session, viewer, Q(), 9_999, 10_000).rows
+    ten_thousand = Q(filters=RecordFilters(start=date.fromisoformat(edge[0]["occurred_on"]))) if edge else Q()
+    with db.factory() as session:
+        export_rows = register.count(session, viewer, ten_thousand)
+
+    say(f"Timing the register ({repeat} runs of each page)")
+    few = max(10, repeat // 6)
+    plan = [
+        ("register: first page, newest first (100 rows)", [page(Q())] * repeat),
+        ("register: a page deep in (rows 5,000-5,100)", [page(Q(), 5_000 + i) for i in range(repeat)]),
+        ("register: oldest first, first page", [page(Q(sort=(("occurred_on", "asc"),)))] * repeat),
+        ("register: quick search 'leaflets', first page", [page(leaflets)] * repeat),
+        ("register: search 'leaflets', rows 5,000-5,100", [page(leaflets, 5_000)] * few),
+        ("register: search 'leaflets' + its own category", [page(related)] * repeat),
+        ("register: search 'leaflets' + another category (0 rows)", [page(unrelated)] * repeat),
+        ("register: category and district filters, first page",
+         [page(Q.from_grid(None, "", None, grid_filter("category", "hate crime") | grid_filter("area", "leic")))]
+         * repeat),
+        ("register: title contains 'march' (common)", [page(Q.from_grid(None, "", None, grid_filter("title", "march")))]
+         * few),
+        ("register: title contains 'zzz' (no match: reads every row)",
+         [page(Q.from_grid(None, "", None, grid_filter("title", "zzz")))] * few),
+        ("register: count, no filters ('N incidents')", [in_session(lambda s: register.count(s, viewer, Q()))] * repeat),
+        ("register: count, search 'leaflets'", [in_session(lambda s: register.count(s, viewer, leaflets))] * few),
+        ("register: count, search 'leaflets' + category", [in_session(lambda s: register.count(s, viewer, related))]
+         * few),
+        (f"export: {export_rows:,} rows as CSV (count, read, write, audit)",
+         [in_session(lambda s: exports.export_incidents(s, viewer, ten_thousand, "csv", "benchmark run"))] * few),
+        (f"export: {export_rows:,} rows as XLSX",
+         [in_session(lambda s: exports.export_incidents(s, viewer, ten_thousand, "xlsx", "benchmark run"))] * few),
+    ]
+    for call in (plan[0][1][0], plan[3][1][0]):  # warm up the caches
+        call()
+    return [_timing(name, _timed(calls), [0]) for name, calls in plan]
+
+
+def import_timing(db: Database, rows: int = 100_000, fmt: str = "csv", *, keep: bool = False,
+                  say: Callable[[str], None] = print) -> dict:
+    """Import `rows` synthetic incidents as a police member, timed from the file's bytes to the
+    end of the transaction. Unless `keep`, the transaction is rolled back afterwards (the
+    database is left as it was; the time then leaves out the commit, which is timed apart on a
+    kept import)."""
+    from . import imports
+
+    with db.session() as session:
+        user = session.scalars(
+            select(User).join(Organisation).where(User.role == Role.MEMBER, Organisation.name.like("%Police%"))
+            .order_by(User.id)
+        ).first()
+        other = session.scalars(
+            select(User).where(User.role == Role.MEMBER, User.organisation_id != user.organisation_id).order_by(User.id)
+        ).first()
+        viewer = Viewer.from_user(user)
+        organisation = session.get(Organisation, other.organisation_id).name
+    table = synthetic_import_rows(rows, recipient=other.email, organisation=organisation)
+    content = rows_as_csv(table) if fmt == "csv" else rows_as_xlsx(table)
+    say(f"Importing {rows:,} rows ({fmt}, {len(content) / 1024 / 1024:.1f} MB) into {db.dialect}")
+    with db.factory() as session:
+        started = time.perf_counter()
+        report = imports.import_incidents(session, viewer, f"bench.{fmt}", content)
+        checked_and_added = time.perf_counter() - started
+        if keep:
+            session.commit()
+        else:
+            session.rollback()
+        total = time.perf_counter() - started
+    if not report.ok:
+        raise RuntimeError(f"The benchmark import failed: {report.summary()} {report.errors[:3]}")
+    result = {"database": db.dialect, "rows": rows, "format": fmt, "megabytes": round(len(content) / 1024 / 1024, 1),
+              "import_seconds": round(checked_and_added, 1), "committed": keep,
+              "seconds_with_commit_or_rollback": round(total, 1)}
+    say(f"Imported {rows:,} rows in {checked_and_added:.1f} s ({'committed' if keep else 'rolled back'}: "
+        f"{total:.1f} s in all)")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m dashboard.bench register|import ...`: the register's and the import's timings
+    on an existing demo database (e.g. one made by `python -m dashboard bench`)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m dashboard.bench")
+    parser.add_argument("what", choices=["register", "import"])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--repeat", type=int, default=60)
+    parser.add_argument("--rows", type=int, default=100_000, help="import: rows to import (default 100,000)")
+    parser.add_argument("--format", default="csv", choices=["csv", "xlsx"])
+    parser.add_argument("--keep", action="store_true", help="import: commit the import (default: roll it back)")
+    args = parser.parse_args(argv)
+    db = Database(args.database_url)
+    with db.session() as session:
+        if session.scalar(select(AppSetting.value).where(AppSetting.key == "demo_mode")) != "true":
+            raise SystemExit(f"{args.database_url} is not a demo database: the benchmark needs its own.")
+        incidents = session.scalar(select(func.count()).select_from(Incident))
+    if args.what == "import":
+        import_timing(db, args.rows, args.format, keep=args.keep)
+        return 0
+    viewer, _ = _bench_viewer(db)
+    results = register_timings(db, viewer, args.repeat)
+    print(format_report({"database": db.dialect, "incidents": incidents, "cores": os.cpu_count(),
+                         "worker_memory_mb": _resident_memory_mb(), "results": [r.__dict__ for r in results]}))
+    return 0
+
+
+def _bench_viewer(db: Database) -> tuple[Viewer, User]:
+    with db.session() as session:
+        user = session.scalars(
+            select(User).join(Organisation).where(User.role == Role.MEMBER, Organisation.name.like("%Police%"))
+            .order_by(User.id)
+        ).first()
+        if user is None:
+            raise RuntimeError("The benchmark database has no police member: seed it with seed-demo.")
+        return Viewer.from_user(user), user
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
