@@ -99,18 +99,12 @@ def _register_query(state: FilterState, districts, text: str, grid_request: dict
     )
 
 
-def _column_label(column: str) -> str:
-    known = {c.id: c.label for c in reg.COLUMNS}
-    if column == "search":
-        return "Search"
-    return known.get(column, "")
-
-
 def _grid_problem(error: reg.RegisterQueryError) -> dict[str, str]:
-    """The error summary's entry for a query the register cannot answer, naming the column."""
-    label = _column_label(error.column)
+    """The error summary's entry for a query the register cannot answer, naming the column
+    (the register's messages name it; one that does not is prefixed with it)."""
+    label = "Search" if error.column == "search" else {c.id: c.label for c in reg.COLUMNS}.get(error.column, "")
     message = str(error)
-    if label and not message.startswith(label):
+    if label and label.lower() not in message.lower():
         message = f"{label}: {message}"
     return {error.column: message}
 
@@ -127,7 +121,7 @@ def _decode_upload(contents: str) -> bytes:
     return base64.b64decode(data, validate=True)
 
 
-def register_callbacks_grid(app: dash.Dash) -> None:
+def _grid_callbacks(app: dash.Dash) -> None:
     @app.callback(
         Output("register-query", "data"),
         Output("register-period", "value"),
@@ -182,8 +176,11 @@ def register_callbacks_grid(app: dash.Dash) -> None:
         viewer = _viewer()
         if not grid_request:
             raise PreventUpdate
-        start = int(grid_request.get("startRow") or 0)
-        end = int(grid_request.get("endRow") or start + layout.BLOCK_SIZE)
+        try:
+            start = int(grid_request.get("startRow") or 0)
+            end = int(grid_request.get("endRow") or start + layout.BLOCK_SIZE)
+        except (TypeError, ValueError, AttributeError):
+            raise PreventUpdate from None
         try:
             with get_db().session() as session:
                 state, districts, text = _view(session, viewer, search)
@@ -255,7 +252,7 @@ def register_callbacks_grid(app: dash.Dash) -> None:
     )
 
 
-def register_callbacks_export(app: dash.Dash) -> None:
+def _export_callbacks(app: dash.Dash) -> None:
     @app.callback(
         Output("register-export-download", "data"),
         Output("register-export-errors", "children"),
@@ -304,7 +301,7 @@ def register_callbacks_export(app: dash.Dash) -> None:
         )
 
 
-def register_callbacks_import(app: dash.Dash) -> None:
+def _import_callbacks(app: dash.Dash) -> None:
     @app.callback(
         Output("register-template-download", "data"),
         Input("register-template-csv", "n_clicks"),
@@ -426,9 +423,9 @@ def register_callbacks_import(app: dash.Dash) -> None:
 
 
 def register(app: dash.Dash) -> None:
-    register_callbacks_grid(app)
-    register_callbacks_export(app)
-    register_callbacks_import(app)
+    _grid_callbacks(app)
+    _export_callbacks(app)
+    _import_callbacks(app)
 
     # Move focus to an error summary when it appears, and to an import's report, so that
     # keyboard and screen-reader users land where the news is.

@@ -319,7 +319,9 @@ def init_server(server: Flask, settings: Settings, db: Database) -> None:
         RATELIMIT_STORAGE_URI=settings.rate_limit_storage,
         RATELIMIT_HEADERS_ENABLED=True,
         TESTING=settings.testing,
-        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        # The largest request: an imported spreadsheet (imports.MAX_BYTES, 20 MB) reaches its
+        # callback base64-encoded, a third larger, inside the callback's JSON.
+        MAX_CONTENT_LENGTH=28 * 1024 * 1024,
     )
     login_manager = LoginManager()
     login_manager.session_protection = "basic"
