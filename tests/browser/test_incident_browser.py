@@ -44,7 +44,7 @@ def active_id(driver) -> str:
     return driver.execute_script("return document.activeElement && document.activeElement.id")
 
 
-def test_inc101_log_find_and_edit_an_incident(dash_duo, incident_app):
+def test_inc101_log_edit_and_find_an_incident(dash_duo, incident_app):
     app, db, people, original, day = incident_app
     start_app(dash_duo, app)
     sign_in(dash_duo, people.police_member.email, TEST_PASSWORD)
@@ -116,6 +116,16 @@ def test_inc101_log_find_and_edit_an_incident(dash_duo, incident_app):
     assert "Updated by Pat Police (Test Police)" in history
     assert "Title Leaflets on Park Road, seen by our officers Leaflets on Park Road and Mill Lane" in history
     assert "Your changes were saved" in dash_duo.find_element("#incident-status").text
+
+    # find it in the register: a search for words of the new title finds it, with its marking
+    driver.get(dash_duo.server.url + "/register")
+    search = dash_duo.find_element("#register-search")
+    search.send_keys("Mill Lane", Keys.ENTER)
+    dash_duo.wait_for_text_to_equal("#register-status", "1 incident matches \u201cMill Lane\u201d.", timeout=15)
+    rows = ".register-grid .ag-center-cols-container .ag-row"
+    WebDriverWait(driver, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, rows)) == 1)
+    found = driver.find_element(By.CSS_SELECTOR, rows).text
+    assert "Leaflets on Park Road and Mill Lane" in found and "TLP:AMBER" in found and str(mine) in found
 
     # the incident it corroborates now says so, to its own organisation's partners too
     driver.get(dash_duo.server.url + f"/incidents/{original}")
