@@ -227,10 +227,17 @@ def partner_people(session: Session, ids: Sequence[int] | None = None) -> list[t
 
 
 def member_organisations(session: Session, ids: Sequence[int] | None = None) -> list[tuple[int, str]]:
-    """Active member organisations as (id, name): who may be listed on a TLP:AMBER record."""
+    """Active member organisations as (id, name): who may be listed on a TLP:AMBER record. Only
+    organisations with members who read records (not the national team's, whose users see
+    aggregates only)."""
+    reads_records = (
+        select(User.id)
+        .where(User.organisation_id == Organisation.id, User.role.in_([r.value for r in PARTNERSHIP_ROLES]))
+        .exists()
+    )
     query = (
         select(Organisation.id, Organisation.name)
-        .where(Organisation.membership_status == MembershipStatus.ACTIVE.value)
+        .where(Organisation.membership_status == MembershipStatus.ACTIVE.value, reads_records)
         .order_by(Organisation.name)
     )
     if ids is not None:

@@ -459,3 +459,10 @@ def test_inc018_an_editor_may_not_lock_themselves_out_with_tlp_red(db, people):
     with db.session() as s:
         assert inc.get_incident(s, viewer(s, people.council_member), view.id) is None
         assert inc.get_incident(s, viewer(s, people.police_member), view.id) is not None  # the reporter
+
+
+def test_inc018_records_are_shared_only_with_organisations_whose_members_read_records(db, people):
+    with db.session() as s:
+        offered = dict(inc.form_choices(s, viewer(s, people.police_member)).organisations)
+    assert people.council.name in offered.values() and people.charity.name in offered.values()
+    assert people.sci_org.name not in offered.values(), "the national team sees aggregates only"
