@@ -68,6 +68,7 @@ from .reference import (
     UserStatus,
     Verification,
     map_cell,
+    precise_day,
 )
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -110,7 +111,7 @@ TEMPLATE_COLUMNS: list[TemplateColumn] = [
                    "future, not before 2000.", "2026-11-03"),
     TemplateColumn("date_precision", False,
                    "How exact the date is: day, week (sometime that week) or month (sometime that "
-                   "month). Blank: day.", "day"),
+                   "month), kept as that week's Monday or that month's first day. Blank: day.", "day"),
     TemplateColumn("area_code", True,
                    "The district's GSS code, or its name exactly as the dashboard writes it. Old "
                    "Northamptonshire district codes (E07000150 to E07000156) are changed to North or "
@@ -844,6 +845,8 @@ class _Checker:
         precision = _text(get("date_precision")).lower() or DatePrecision.DAY.value
         if precision not in _DATE_PRECISIONS:
             self.error(number, "date_precision", f"\u201c{precision}\u201d is not one of day, week or month.")
+        elif day:
+            values["occurred_on"] = precise_day(day, precision)
         values["date_precision"] = precision
 
         raw_area = _text(get("area_code"))

@@ -64,6 +64,7 @@ from .reference import (
     LocationPrecision,
     Marking,
     Verification,
+    precise_day,
 )
 
 RECORD_TYPE = history.RECORD_INCIDENT
@@ -414,6 +415,8 @@ def _check(
     precision = str(form.date_precision or "").strip() or DatePrecision.DAY.value
     if precision in DATE_PRECISION_LABELS:
         values["date_precision"] = precision
+        if day:
+            values["occurred_on"] = precise_day(day, precision)
     else:
         errors["date_precision"] = "Choose how exact the date is: the exact day, the week or the month."
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date, timedelta
 from enum import StrEnum
 
 
@@ -83,6 +84,17 @@ class DatePrecision(StrEnum):
     DAY = "day"
     WEEK = "week"
     MONTH = "month"
+
+
+def precise_day(day: date, precision: str) -> date:
+    """The date an incident is stored under: the day itself, or for a date known only to its
+    week or month, that week's Monday or that month's first day (so that every partner's report
+    of the same week reads the same, and the register can say "week of …")."""
+    if precision == DatePrecision.WEEK:
+        return day - timedelta(days=day.weekday())
+    if precision == DatePrecision.MONTH:
+        return day.replace(day=1)
+    return day
 
 
 class LocationPrecision(StrEnum):

@@ -87,7 +87,8 @@ def incident_form(choices, labels: Mapping[str, str], form=None, *, editing=None
                 dbc.Col(parts.text_field(ids["occurred_on"], _label(labels, "occurred_on"),
                                          str(parts.form_value(form, "occurred_on", "")),
                                          hint="If you know only the week or the month, give any day in it "
-                                              "and say so below.", input_type="date"), md=6),
+                                              "and say so below: it is kept as that week's Monday or "
+                                              "that month's first day.", input_type="date"), md=6),
                 dbc.Col(parts.radio_field(ids["date_precision"], _label(labels, "date_precision"),
                                           list(choices.date_precisions), parts.form_value(form, "date_precision", "day"),
                                           inline=True), md=6),

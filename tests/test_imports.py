@@ -484,3 +484,14 @@ def test_imp032_the_command_line_needs_an_active_partner_and_a_file(cli_db, tmp_
     assert "is not a user" in capsys.readouterr().err
     assert cli.main(["import-incidents", str(tmp_path / "missing.csv"), "--as", cli_db.police_member.email]) == 2
     assert "No file at" in capsys.readouterr().err
+
+
+def test_imp006_dates_known_to_their_week_or_month_are_kept_as_its_monday_or_first_day(db, people):
+    content = as_csv([
+        line(title="Week", occurred_on="2026-10-07", date_precision="week"),
+        line(title="Month", occurred_on="07/10/2026", date_precision="month"),
+    ])
+    assert run_import(db, people.police_member, "dates.csv", content).ok
+    with db.session() as s:
+        stored = dict(s.execute(select(Incident.title, Incident.occurred_on)).all())
+    assert stored == {"Week": date(2026, 10, 5), "Month": date(2026, 10, 1)}

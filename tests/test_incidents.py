@@ -466,3 +466,12 @@ def test_inc018_records_are_shared_only_with_organisations_whose_members_read_re
         offered = dict(inc.form_choices(s, viewer(s, people.police_member)).organisations)
     assert people.council.name in offered.values() and people.charity.name in offered.values()
     assert people.sci_org.name not in offered.values(), "the national team sees aggregates only"
+
+
+def test_inc019_a_date_known_to_its_week_or_month_is_kept_as_its_monday_or_first_day(db, people):
+    wednesday = date(2026, 10, 7)
+    week = create(db, people.police_member, occurred_on=wednesday.isoformat(), date_precision="week")
+    month = create(db, people.police_member, occurred_on=wednesday.isoformat(), date_precision="month")
+    day = create(db, people.police_member, occurred_on=wednesday.isoformat(), date_precision="day")
+    assert (week.occurred_on, month.occurred_on, day.occurred_on) == (
+        date(2026, 10, 5), date(2026, 10, 1), wednesday)
