@@ -28,7 +28,6 @@ import time
 import zipfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -1130,7 +1129,7 @@ def _insert(session: Session, viewer: Viewer, file_name: str, valid: list[dict],
         for i, v in zip(ids, valid, strict=True)
     ]
     pairs = list(zip(ids, valid, strict=True))
-    with _text_index_in_one_go(session):
+    with search.new_incidents_indexed_together(session):
         _bulk(session, Incident.__table__, _INCIDENT_COLUMNS, incidents)
         _bulk(session, incident_strands, ("incident_id", "strand_code"),
               [(i, s) for i, v in pairs for s in v["strands"]])
@@ -1221,39 +1220,6 @@ def _add_counts(session: Session, table, keys: Sequence[str], counts: Counter) -
     rows = [dict(zip(keys, key, strict=True)) | {"incidents": n} for key, n in counts.items()]
     for first in range(0, len(rows), _CHUNK):
         session.execute(statement, rows[first:first + _CHUNK])
-
-
-@contextmanager
-def _text_index_in_one_go(session: Session) -> Iterator[None]:
-    """SQLite: the quick-search index takes the new incidents in one statement at the end.
-
-    Its trigger adds each row on its own, and FTS5 writes a segment for every row added from a
-    trigger (a second for each 3 rows at 100,000 rows). Inside this transaction, which holds
-    the database's write lock, the insert trigger is dropped, the rows are added to the index
-    in one INSERT ... SELECT, and the same trigger is created again (search.SQLITE_UPGRADE);
-    other connections never see the trigger missing, and a rollback restores it.
-    """
-    if session.get_bind().dialect.name != "sqlite":
-        yield
-        return
-    if not session.connection().connection.dbapi_connection.in_transaction:
-        # (pysqlite opens its transaction at the first write; DDL outside one would be kept)
-        raise RuntimeError("The import must run inside a write transaction.")
-    name = f"{search.SQLITE_TABLE}_insert"
-    create = next(s for s in search.SQLITE_UPGRADE if s.startswith(f"CREATE TRIGGER {name} "))
-    before = session.scalar(select(func.max(Incident.id))) or 0
-    session.execute(sql_text(f"DROP TRIGGER IF EXISTS {name}"))
-    try:
-        yield
-        session.execute(
-            sql_text(
-                f"INSERT INTO {search.SQLITE_TABLE}(rowid, title, description) "  # noqa: S608 - constant name
-                "SELECT id, title, description FROM incidents WHERE id > :before ORDER BY id"
-            ),
-            {"before": before},
-        )
-    finally:
-        session.execute(sql_text(create))
 
 
 def _new_ids(session: Session, total: int) -> list[int]:

@@ -35,9 +35,6 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy import column as sql_column
-from sqlalchemy import table as sql_table
-from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from . import search
@@ -548,19 +545,8 @@ def _by_index(session: Session, query: RegisterQuery) -> bool:
 
 
 def _search_condition(session: Session, text: str) -> ColumnElement[bool] | None:
-    """search.matching's condition, written on SQLite so that the database does not drive the
-    query from its list of matches (it keeps reading rows in index order, probing the list)."""
-    if session.get_bind().dialect.name != "sqlite":
-        return search.matching(session.get_bind().dialect.name, text)
-    found = search.words(text)
-    if not found:
-        return None
-    fts = sql_table(search.SQLITE_TABLE, sql_column("rowid"))
-    expression = " AND ".join(f'"{w}"*' for w in found)
-    matches = select(fts.c.rowid).where(
-        sql_text(f"{search.SQLITE_TABLE} MATCH :register_search").bindparams(register_search=expression)
-    )
-    return (Incident.id + 0).in_(matches)
+    """search.matching's condition for reading rows in index order and stopping early."""
+    return search.matching(session.get_bind().dialect.name, text, in_index_order=True)
 
 
 def _search_block(session, viewer, query, labels, start: int, wanted: int):
