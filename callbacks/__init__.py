@@ -5,14 +5,19 @@ from __future__ import annotations
 import dash
 
 from . import (
+    action_form,
+    actions,
     alerts,
     assessment,
+    briefing,
     calendar,
     incident,
     incident_register,
+    meetings,
     my_access,
     overview,
     since_meeting,
+    statement,
     trends,
 )
 
@@ -27,3 +32,8 @@ def register(app: dash.Dash) -> None:
     incident_register.register(app)
     incident.register(app)
     assessment.register(app)
+    meetings.register(app)
+    action_form.register(app)
+    actions.register(app)
+    briefing.register(app)
+    statement.register(app)

@@ -13,18 +13,24 @@ from dashboard.web import current_viewer, demo_mode
 from layouts import not_found, shell
 
 from . import (
+    action_form,
+    actions,
     alerts,
     assessment,
+    briefing,
     calendar,
     incident,
     incident_register,
+    meetings,
     my_access,
     overview,
     since_meeting,
+    statement,
     trends,
 )
 
 PARTNERS = frozenset({Role.MEMBER, Role.CHAIR, Role.ADMIN})
+CHAIRS = frozenset({Role.CHAIR})
 EVERYONE = frozenset(Role)
 
 
@@ -64,6 +70,22 @@ PAGES = [
          assessment.edit_page, in_nav=False, path_template="/assessments/<assessment_id>/edit"),
     Page("assessment", "/assessments/record", "Tension assessment", "Tension assessment", PARTNERS,
          assessment.record_page, in_nav=False, path_template="/assessments/<assessment_id>"),
+    Page("meetings", "/meetings", "Meetings", "Meetings", PARTNERS, meetings.list_page),
+    Page("actions", "/actions", "Actions", "Action tracker", PARTNERS, actions.tracker_page),
+    Page("briefing", "/briefing", "Briefing pack", "The chair's briefing pack", CHAIRS, briefing.page),
+    Page("statement", "/statement", "Party statement", "Joint party statement", PARTNERS, statement.page),
+    Page("meeting-new", "/meetings/new", "Record a meeting", "Record a meeting", PARTNERS, meetings.new_page,
+         in_nav=False),
+    Page("meeting-edit", "/meetings/record/edit", "Edit meeting", "Edit a meeting", PARTNERS,
+         meetings.edit_page, in_nav=False, path_template="/meetings/<meeting_id>/edit"),
+    Page("meeting", "/meetings/record", "Meeting", "Meeting", PARTNERS, meetings.record_page, in_nav=False,
+         path_template="/meetings/<meeting_id>"),
+    Page("action-new", "/actions/new", "Add an action", "Add an action", PARTNERS, action_form.new_page,
+         in_nav=False),
+    Page("action-edit", "/actions/record/edit", "Edit action", "Edit an action", PARTNERS,
+         action_form.edit_page, in_nav=False, path_template="/actions/<action_id>/edit"),
+    Page("action", "/actions/record", "Action", "Action", PARTNERS, actions.record_page, in_nav=False,
+         path_template="/actions/<action_id>"),
     Page("deleted", "/deleted", "Deleted records", "Deleted records", frozenset({Role.ADMIN}), incident.deleted_page,
          in_nav=False),
     Page("access", "/access", "Your access", "Your access", EVERYONE, my_access.page),

@@ -24,3 +24,12 @@ ensure_venv() {
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
+
+# WeasyPrint (the briefing pack's PDF) needs Pango; Debian's libpango is on most machines already.
+ensure_pango() {
+  if ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0'; then
+    echo "== Installing Debian's Pango for the briefing pack's PDF"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null
+  fi
+}
