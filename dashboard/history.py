@@ -1,10 +1,12 @@
 """Each record's history, shown on the record: who changed it, when, and what changed.
 
 Incidents and tension assessments keep one `RecordChange` row per create, import, update,
-delete, restore and corroboration, with the changed fields as people read them on screen
-("TLP:GREEN" -> "TLP:AMBER"). The history is part of the record: only someone who may see the
-record may read it, so the callers (`incidents.incident_history`, `assessments.assessment_history`)
-check the record's visibility through the access gate before asking for its entries here.
+delete, restore and corroboration, meetings and actions one per create, field edit and delete,
+with the changed fields as people read them on screen ("TLP:GREEN" -> "TLP:AMBER"). The history
+is part of the record: only someone who may see the record may read it, so the callers
+(`incidents.incident_history`, `assessments.assessment_history`, `meetings.meeting_history`,
+`actions.action_history`) check the record's visibility through the access gate before asking
+for its entries here.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from .models import Organisation, RecordChange, User, utcnow
 
 RECORD_INCIDENT = "incident"
 RECORD_ASSESSMENT = "tension_assessment"
-RECORD_TYPES = (RECORD_INCIDENT, RECORD_ASSESSMENT)
+RECORD_MEETING = "meeting"
+RECORD_ACTION = "action"
+RECORD_TYPES = (RECORD_INCIDENT, RECORD_ASSESSMENT, RECORD_MEETING, RECORD_ACTION)
 
 ACTIONS = ("created", "imported", "updated", "deleted", "restored", "corroborated")
 

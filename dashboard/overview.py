@@ -15,20 +15,18 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import actions
 from .access import Purpose, RecordFilters, Viewer, visible
 from .models import (
-    Action,
     Area,
     Incident,
     IncidentCategory,
-    Meeting,
     Organisation,
     TensionAssessment,
     TriggerEvent,
-    action_areas,
     trigger_event_areas,
 )
-from .reference import TENSION_LEVELS, ActionStatus, Role, cell_centre
+from .reference import TENSION_LEVELS, Role, cell_centre
 from .rollups import grouping_key, in_parallel, incidents_by_area_in_periods, split_period
 
 if TYPE_CHECKING:
@@ -61,7 +59,6 @@ GEOGRAPHY_LABELS = {
     Geography.FORCE: "Police force areas",
     Geography.REGION: "Regions",
 }
-OPEN_ACTION_STATUSES = (ActionStatus.NOT_STARTED, ActionStatus.IN_PROGRESS, ActionStatus.BLOCKED)
 UNIT_COLUMNS = {
     Geography.DISTRICT: (Area.code, Area.name),
     Geography.FORCE: (Area.pfa_code, Area.police_force),
@@ -222,12 +219,8 @@ class Headline:
 
 
 def overdue_actions_count(session: Session, viewer: Viewer, today: date) -> int:
-    stmt = (
-        visible(viewer, Action)
-        .with_only_columns(func.count())
-        .where(Action.due_on < today, Action.status.in_([s.value for s in OPEN_ACTION_STATUSES]))
-    )
-    return int(session.scalar(stmt) or 0)
+    """Open actions past their due date (those of deleted meetings are gone with them)."""
+    return actions.tracker_counts(session, viewer, actions.ActionFilters(), today)[actions.Rag.RED]
 
 
 def headline(session: Session, viewer: Viewer, overview: Overview, today: date) -> Headline:
@@ -276,17 +269,6 @@ class TriggerRow:
 
 
 @dataclass(frozen=True)
-class ActionRow:
-    id: int
-    description: str
-    owner: str
-    due_on: date
-    status: str
-    progress: int
-    overdue: bool
-
-
-@dataclass(frozen=True)
 class AreaDetail:
     code: str
     name: str
@@ -298,7 +280,7 @@ class AreaDetail:
     assessments: list[AssessmentRow]
     incidents: list[IncidentRow]
     triggers: list[TriggerRow]
-    actions: list[ActionRow]
+    actions: list[actions.ActionView]
 
 
 def area_detail(
@@ -331,7 +313,7 @@ def area_detail(
     ]
     incidents: list[IncidentRow] = []
     triggers: list[TriggerRow] = []
-    actions: list[ActionRow] = []
+    open_actions: list[actions.ActionView] = []
     if viewer.role != Role.SCI:  # record-level detail is never shown to the national team
         incidents = [
             IncidentRow(i.id, i.occurred_on, i.date_precision, label, i.title, i.marking, org, i.verification)
@@ -363,25 +345,10 @@ def area_detail(
                 .limit(10)
             )
         ]
-        actions = [
-            ActionRow(a.id, a.description, org, a.due_on, a.status, a.progress, a.due_on < today)
-            for a, org in session.execute(
-                visible(viewer, Action)
-                .join(Organisation, Organisation.id == Action.owner_org_id)
-                .join(Meeting, Meeting.id == Action.meeting_id)
-                .add_columns(Organisation.name)
-                .where(
-                    Action.status.in_([s.value for s in OPEN_ACTION_STATUSES]),
-                    Action.id.in_(select(action_areas.c.action_id).where(action_areas.c.area_code == area_code)),
-                    Meeting.deleted_at.is_(None),
-                )
-                .order_by(Action.due_on)
-                .limit(20)
-            )
-        ]
+        open_actions = actions.open_actions_for_area(session, viewer, area_code, today)
     return AreaDetail(
         area.code, area.name, area.district_type, area.police_force, area.region, area.population,
-        figure, assessments, incidents, triggers, actions,
+        figure, assessments, incidents, triggers, open_actions,
     )
 
 

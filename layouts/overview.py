@@ -376,8 +376,9 @@ def area_panel(detail: AreaDetail | None, today: date) -> html.Div:
                 [
                     html.Li(
                         [
-                            html.Span("Overdue: ", className="fw-bold text-danger-emphasis") if a.overdue else "",
-                            f"{a.description} ({a.owner}; due {a.due_on:%-d %b %Y}; {a.status}, {a.progress}%)",
+                            html.Span(f"{a.rag_label}: ", className=f"fw-bold rag-text rag-text-{a.rag}"),
+                            dcc.Link(a.description, href=f"/actions/{a.id}"),
+                            f" ({a.owner}; due {a.due_on:%-d %b %Y}; {a.status_label}, {a.progress}%)",
                         ]
                     )
                     for a in detail.actions
