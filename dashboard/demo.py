@@ -1647,8 +1647,10 @@ UPDATE_NOTES = {
     ActionStatus.DONE: "Completed and reported back to the group.",
     ActionStatus.DROPPED: "No longer needed; agreed by the chair.",
 }
-# Status shares of actions whose due date is long past, recently past, and still ahead.
+# Status shares of actions whose due date is over a year ago, long past, recently past, and
+# still ahead: the chair closes old actions, so the overdue ones are mostly recent.
 ACTION_STATUSES = {
+    "old": ((ActionStatus.DONE, 0.88), (ActionStatus.DROPPED, 0.12)),
     "long past": ((ActionStatus.DONE, 0.72), (ActionStatus.DROPPED, 0.08),
                   (ActionStatus.IN_PROGRESS, 0.12), (ActionStatus.NOT_STARTED, 0.04),
                   (ActionStatus.BLOCKED, 0.04)),
@@ -1667,15 +1669,20 @@ class _MeetingSpec:
 
 
 def _meeting_dates(plan: _Plan) -> list[_MeetingSpec]:
-    """Quarterly meetings (second Wednesday of Mar, Jun, Sep, Dec) and two after the shock."""
+    """Quarterly meetings (second Wednesday of Mar, Jun, Sep, Dec), two after the shock, and
+    the next quarterly meeting, already scheduled (an agenda, no minutes yet)."""
     out = []
-    for year in range(plan.start.year, plan.today.year + 1):
+    for year in range(plan.start.year, plan.today.year + 2):
         for month in (3, 6, 9, 12):
             first = date(year, month, 1)
             held = first + timedelta(days=(2 - first.weekday()) % 7 + 7)
-            if plan.start <= held < plan.today:
-                title = f"Quarterly meeting, {held:%B %Y}"
-                out.append(_MeetingSpec(held, MeetingKind.QUARTERLY, title))
+            if held < plan.start:
+                continue
+            out.append(_MeetingSpec(held, MeetingKind.QUARTERLY, f"Quarterly meeting, {held:%B %Y}"))
+            if held >= plan.today:
+                break
+        if out and out[-1].held >= plan.today:
+            break
     out.append(_MeetingSpec(plan.shock + timedelta(days=9), MeetingKind.EXTRAORDINARY,
                             "Extraordinary meeting after the national shock event"))
     out.append(_MeetingSpec(plan.shock + timedelta(days=20), MeetingKind.COMMUNITY_BRIEFING,
@@ -1699,6 +1706,13 @@ def _add_meetings(
     links: dict[Table, set[tuple]] = {action_areas: set(), action_triggers: set(),
                                       action_incidents: set()}
     for number, spec in enumerate(_meeting_dates(plan), start=1):
+        if spec.held >= plan.today:  # scheduled: the agenda is out, nothing else yet
+            meetings.append({
+                "id": number, "held_on": spec.held, "kind": spec.kind, "title": spec.title,
+                "agenda": _agenda(spec), "created_by_id": chair.id, "minutes": "",
+                "created_at": _at(plan.today - timedelta(days=7), 10), "deleted_at": None, "version": 1,
+            })
+            continue
         d = plan.day_index(spec.held)
         quarter, previous = slice(max(d - 91, 0), d), slice(max(d - 182, 0), max(d - 91, 0))
         busiest = _busiest_areas(plan, data, shared, d)
@@ -1811,7 +1825,9 @@ def _action(
 ) -> tuple[dict, list[dict]]:
     """One action with a status fitting its age (some overdue) and its update history."""
     due = held + timedelta(days=int(rng.integers(30, 92)))
-    if due < plan.today - timedelta(days=60):
+    if due < plan.today - timedelta(days=365):
+        age = "old"
+    elif due < plan.today - timedelta(days=60):
         age = "long past"
     else:
         age = "past" if due < plan.today else "ahead"

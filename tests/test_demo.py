@@ -263,11 +263,18 @@ def test_tension_assessments_are_roughly_monthly_and_mostly_low(db):
 def test_meetings_are_quarterly_with_actions_some_overdue(db):
     with db.session() as session:
         meetings = session.scalars(select(Meeting).order_by(Meeting.held_on)).all()
-        for meeting in meetings:
+        *held, scheduled = meetings
+        for meeting in held:
             assert 8 <= len(meeting.attendees) <= 15 and 3 <= len(meeting.actions) <= 6
-            assert meeting.held_on < TODAY
+            assert meeting.held_on < TODAY and meeting.minutes
+        # the next quarterly meeting is scheduled: an agenda, nothing else yet
+        assert scheduled.kind == MeetingKind.QUARTERLY and TODAY <= scheduled.held_on < TODAY + timedelta(92)
+        assert scheduled.agenda and not scheduled.minutes and not scheduled.attendees and not scheduled.actions
         overdue = session.scalar(select(func.count()).select_from(Action).where(
             Action.due_on < TODAY, Action.status.not_in(["done", "dropped"])))
+        # the chair closes old actions: none due over a year ago is still open
+        stale = session.scalar(select(func.count()).select_from(Action).where(
+            Action.due_on < TODAY - timedelta(365), Action.status.not_in(["done", "dropped"])))
         done = session.scalar(
             select(func.count()).select_from(Action).where(Action.status == "done")
         )
@@ -275,7 +282,7 @@ def test_meetings_are_quarterly_with_actions_some_overdue(db):
     assert len([m for m in meetings if m.kind == MeetingKind.QUARTERLY]) >= 20
     assert any(m.kind == MeetingKind.EXTRAORDINARY and SHOCK < m.held_on <= SHOCK + timedelta(14)
                for m in meetings)
-    assert 0 < overdue < done
+    assert 0 < overdue < done and stale == 0
     assert adoptions == demo.ADOPTIONS
 
 
