@@ -27,7 +27,7 @@ from .access import RecordFilters, Viewer
 from .config import Settings
 from .database import Database, upgrade_schema
 from .geography import load_reference_data
-from .models import AppSetting, Incident, Organisation, User
+from .models import AppSetting, Incident, Organisation, User, action_areas
 from .overview import Geography, area_overview, headline
 from .passwords import hash_password
 from .reference import Role
@@ -531,13 +531,88 @@ def import_timing(db: Database, rows: int = 100_000, fmt: str = "csv", *, keep: 
     return result
 
 
+def meeting_timings(db: Database, repeat: int = 30, say: Callable[[str], None] = print) -> list[Timing]:
+    """The meetings, action tracker, outcome, joint party statement and briefing pack, as the
+    chair asks for them (each in its own session, rolled back)."""
+    from . import actions, briefing, meetings, statement
+    from .since_meeting import since_last_meeting
+
+    with db.session() as session:
+        chair = session.scalars(select(User).where(User.role == Role.CHAIR).order_by(User.id)).first()
+        if chair is None:
+            raise RuntimeError("The benchmark database has no chair: seed it with seed-demo.")
+        viewer = Viewer.from_user(chair)
+    today = date.today()
+    with db.factory() as session:
+        linked = session.execute(
+            select(action_areas.c.action_id, action_areas.c.area_code).order_by(action_areas.c.action_id.desc())
+        ).first()
+        statements = statement.statements(session, viewer)
+
+    def in_session(work: Callable) -> Callable[[], object]:
+        def call():
+            with db.factory() as session:
+                try:
+                    return work(session)
+                finally:
+                    session.rollback()
+        return call
+
+    def pdf(session):
+        return briefing.render_pdf(briefing.build_pack(session, viewer, today))
+
+    say(f"Timing meetings, actions and the briefing pack ({repeat} runs of each)")
+    few = max(3, repeat // 10)
+    plan = [
+        ("meetings: the list", [in_session(lambda s: meetings.list_meetings(s, viewer, today))] * repeat),
+        ("actions: tracker, every action", [in_session(lambda s: actions.tracker(
+            s, viewer, actions.ActionFilters(), today))] * repeat),
+        ("actions: tracker, my organisation's open actions", [in_session(lambda s: actions.tracker(
+            s, viewer, actions.ActionFilters(mine=True, include_closed=False), today))] * repeat),
+        ("actions: the counts by rating", [in_session(lambda s: actions.tracker_counts(
+            s, viewer, actions.ActionFilters(), today))] * repeat),
+    ]
+    if linked:
+        action_id, area = linked
+        plan += [
+            ("actions: one action's page data", [in_session(lambda s: actions.get_action(
+                s, viewer, action_id, today))] * repeat),
+            ("actions: the outcome chart of one district", [in_session(lambda s: actions.outcome(
+                s, viewer, action_id, area, today))] * repeat),
+        ]
+    if statements:
+        plan.append(("statement: adoption by district and elections", [in_session(
+            lambda s: statement.adoption(s, viewer, statements[0][0], today))] * repeat))
+    plan += [
+        ("since the last meeting (the pack's figures)", [in_session(
+            lambda s: since_last_meeting(s, viewer, today))] * few),
+        ("briefing pack: build and render the HTML", [in_session(
+            lambda s: briefing.render_html(briefing.build_pack(s, viewer, today)))] * few),
+        ("briefing pack: build and render the PDF", [in_session(pdf)] * few),
+    ]
+    plan[1][1][0]()  # warm up
+    timings = []
+    for name, calls in plan:
+        seconds, sizes = [], []
+        for call in calls:
+            started = time.perf_counter()
+            result = call()
+            seconds.append(time.perf_counter() - started)
+            # the pack's size as sent (HTML, PDF); the other reads are not responses
+            sizes.append(len(result.encode() if isinstance(result, str) else result)
+                         if isinstance(result, str | bytes) else 0)
+        timings.append(_timing(name, seconds, sizes))
+    return timings
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m dashboard.bench register|import ...`: the register's and the import's timings
-    on an existing demo database (e.g. one made by `python -m dashboard bench`)."""
+    """`python -m dashboard.bench register|import|meetings ...`: the register's, the import's and
+    the meetings' and briefing pack's timings on an existing demo database (e.g. one made by
+    `python -m dashboard bench`)."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m dashboard.bench")
-    parser.add_argument("what", choices=["register", "import"])
+    parser.add_argument("what", choices=["register", "import", "meetings"])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--repeat", type=int, default=60)
     parser.add_argument("--rows", type=int, default=100_000, help="import: rows to import (default 100,000)")
@@ -552,8 +627,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.what == "import":
         import_timing(db, args.rows, args.format, keep=args.keep)
         return 0
-    viewer, _ = _bench_viewer(db)
-    results = register_timings(db, viewer, args.repeat)
+    if args.what == "meetings":
+        results = meeting_timings(db, max(args.repeat // 2, 3))
+    else:
+        viewer, _ = _bench_viewer(db)
+        results = register_timings(db, viewer, args.repeat)
     print(format_report({"database": db.dialect, "incidents": incidents, "cores": os.cpu_count(),
                          "worker_memory_mb": _resident_memory_mb(), "results": [r.__dict__ for r in results]}))
     return 0
