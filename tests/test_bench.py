@@ -35,3 +35,23 @@ def test_bench_never_touches_a_database_that_is_not_demo_data(sqlite_db):
         s.add(User(email="x@y.example", name="X", organisation_id=1, password_hash="x"))
     with pytest.raises(RuntimeError, match="not demo data"):
         bench.prepare_database(sqlite_db.url, 2_000, 1, lambda _m: None)
+
+
+def test_meeting_bench_times_the_tracker_and_the_briefing_pack(tmp_path):
+    from datetime import date
+
+    from dashboard.database import Database, upgrade_schema
+    from dashboard.demo import seed_demo
+    from dashboard.geography import load_reference_data
+
+    db = Database(f"sqlite:///{tmp_path / 'bench.db'}")
+    upgrade_schema(db)
+    with db.session() as session:
+        load_reference_data(session)
+    seed_demo(db, incidents=2_000, seed=3, today=date.today())
+    results = {t.name: t for t in bench.meeting_timings(db, repeat=3, say=lambda _m: None)}
+    assert "actions: tracker, every action" in results
+    assert "actions: the outcome chart of one district" in results
+    pdf = results["briefing pack: build and render the PDF"]
+    assert pdf.runs == 3 and pdf.p50_ms > 0 and pdf.max_bytes > 10_000  # a real PDF was made
+    db.dispose()
