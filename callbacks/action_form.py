@@ -65,18 +65,17 @@ def saved_form(view) -> SimpleNamespace:
 
 
 def edit_page(viewer, action_id=None, **_query):
-    record = parts.parse_id(action_id)
-    if not viewer.is_partner or record is None:
-        return layout.not_available()
-    with get_db().session() as session:
-        view = actions.get_action(session, viewer, record, today())
-        if view is None:
-            return layout.not_available()
-        if not view.may_edit:
-            return layout.refused(f"Edit action #{view.id}")
-        choices = actions.form_choices(session, viewer, today(), action_id=view.id)
-    return layout.form_page(choices, actions.FIELD_LABELS, actions.STATUS_LABELS, saved_form(view), editing=view,
-                            found=[(i.id, i) for i in view.incidents], **_limits())
+    return forms.loaded_page(
+        viewer, action_id,
+        get=lambda session, who, record: actions.get_action(session, who, record, today()),
+        may=lambda view: view.may_edit,
+        refused=lambda view: layout.refused(f"Edit action #{view.id}"),
+        load=lambda session, who, _record, view: actions.form_choices(session, who, today(), action_id=view.id),
+        render=lambda view, choices: layout.form_page(
+            choices, actions.FIELD_LABELS, actions.STATUS_LABELS, saved_form(view), editing=view,
+            found=[(i.id, i) for i in view.incidents], **_limits()),
+        not_available=layout.not_available,
+    )
 
 
 # --- the form's values ----------------------------------------------------------------------------------

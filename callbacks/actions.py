@@ -50,20 +50,23 @@ def tracker_page(viewer, **query):
 def record_page(viewer, action_id=None, done=None, area=None, **_query):
     """One action with its updates, history and outcome chart, or "not available" (the same
     answer for a missing action and one the viewer may not see)."""
-    record = parts.parse_id(action_id)
-    if not viewer.is_partner or record is None:
-        return layout.not_available()
     day = today()
-    with get_db().session() as session:
-        view = actions.get_action(session, viewer, record, day)
-        if view is None:
-            return layout.not_available()
-        updates = actions.action_updates(session, viewer, record)
-        history = actions.action_history(session, viewer, record)
+
+    def load(session, who, record, view) -> tuple:
+        updates = actions.action_updates(session, who, record)
+        history = actions.action_history(session, who, record)
         codes = [code for code, _name in view.areas]
         chosen = str(area) if area in codes else (codes[0] if codes else "")
-        outcome = actions.outcome(session, viewer, record, chosen, day) if chosen else None
-    return layout.record_page(view, updates, history, outcome, chosen, DONE.get(str(done or ""), ""))
+        outcome = actions.outcome(session, who, record, chosen, day) if chosen else None
+        return updates, history, outcome, chosen
+
+    return forms.loaded_page(
+        viewer, action_id,
+        get=lambda session, who, record: actions.get_action(session, who, record, day),
+        load=load,
+        render=lambda view, loaded: layout.record_page(view, *loaded, DONE.get(str(done or ""), "")),
+        not_available=layout.not_available,
+    )
 
 
 # --- the progress form -------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from dashboard.web import get_db
 from layouts import calendar as layout
 
 from .common import require_viewer
+from .record_forms import ask_to_confirm, confirmed_delete
 
 CALENDAR_ROLES = PARTNERSHIP_ROLES
 FIELDS = layout.FIELD_TARGETS
@@ -213,19 +214,13 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def ask_delete(_clicks):
-        viewer = _viewer()
-        trigger = ctx.triggered_id
-        if not _clicked() or not isinstance(trigger, dict):
-            raise PreventUpdate
-        with get_db().session() as session:
-            event = cal.get_event(session, viewer, int(trigger["index"]))
-        if event is None or not event.can_edit:
-            raise PreventUpdate
-        message = (
-            f"Delete {layout.event_summary(event)}? It will no longer appear in the calendar or on the "
-            "trend charts."
+        return ask_to_confirm(
+            _viewer(), cal.get_event, lambda event: event.can_edit,
+            lambda event: (
+                f"Delete {layout.event_summary(event)}? It will no longer appear in the calendar or on "
+                "the trend charts."
+            ),
         )
-        return True, message, {"id": event.id, "version": int(trigger["version"])}
 
     @app.callback(
         Output("calendar-status", "children", allow_duplicate=True),
@@ -239,17 +234,11 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def confirm_delete(submitted, pending, changed):
-        viewer = _viewer()
-        if not submitted or not pending:
-            raise PreventUpdate
-        try:
-            with get_db().session() as session:
-                title = cal.delete_event(session, viewer, int(pending["id"]), int(pending["version"]),
-                                         ip_address=_client_address())
-        except cal.CalendarError as error:
-            problem = layout.error_summary({}, f"The event was not deleted. {error}")
-            return "", (changed or 0) + 1, None, problem, False
-        return f"Deleted \u201c{title}\u201d.", (changed or 0) + 1, None, no_update, no_update
+        return confirmed_delete(
+            _viewer(), submitted, pending, changed, cal.delete_event, failed=cal.CalendarError,
+            problem=lambda error: layout.error_summary({}, f"The event was not deleted. {error}"),
+            done=lambda title: f"Deleted \u201c{title}\u201d.",
+        )
 
     # Move focus to the error summary when it appears, and to the form when an edit starts,
     # so that keyboard and screen-reader users land where the change is.

@@ -108,17 +108,18 @@ def list_page(viewer, kind=None, deleted=None, **_query):
 
 
 def record_page(viewer, meeting_id=None, done=None, **_query):
-    record = parts.parse_id(meeting_id)
-    if not viewer.is_partner or record is None:
-        return layout.not_available()
     day = today()
-    with get_db().session() as session:
-        view = meetings.get_meeting(session, viewer, record, day)
-        if view is None:
-            return layout.not_available()
-        agreed = actions.tracker(session, viewer, actions.ActionFilters(meetings=(record,)), day)
-        history = meetings.meeting_history(session, viewer, record)
-    return layout.record_page(view, agreed, history, meetings.FIELD_LABELS, DONE.get(str(done or ""), ""))
+    return forms.loaded_page(
+        viewer, meeting_id,
+        get=lambda session, who, record: meetings.get_meeting(session, who, record, day),
+        load=lambda session, who, record, _view: (
+            actions.tracker(session, who, actions.ActionFilters(meetings=(record,)), day),
+            meetings.meeting_history(session, who, record),
+        ),
+        render=lambda view, loaded: layout.record_page(view, *loaded, meetings.FIELD_LABELS,
+                                                       DONE.get(str(done or ""), "")),
+        not_available=layout.not_available,
+    )
 
 
 def _limits() -> dict:
@@ -142,18 +143,17 @@ def saved_form(view) -> SimpleNamespace:
 
 
 def edit_page(viewer, meeting_id=None, **_query):
-    record = parts.parse_id(meeting_id)
-    if not viewer.is_partner or record is None:
-        return layout.not_available()
-    with get_db().session() as session:
-        view = meetings.get_meeting(session, viewer, record, today())
-        if view is None:
-            return layout.not_available()
-        if not view.may_edit:
-            return layout.only_chair(f"Edit meeting: {view.title}")
-        organisations = meetings.organisation_choices(session)
-    return layout.form_page(organisations, meetings.KIND_LABELS, meetings.FIELD_LABELS, saved_form(view),
-                            editing=view, **_limits())
+    return forms.loaded_page(
+        viewer, meeting_id,
+        get=lambda session, who, record: meetings.get_meeting(session, who, record, today()),
+        may=lambda view: view.may_edit,
+        refused=lambda view: layout.only_chair(f"Edit meeting: {view.title}"),
+        load=lambda session, _who, _record, _view: meetings.organisation_choices(session),
+        render=lambda view, organisations: layout.form_page(
+            organisations, meetings.KIND_LABELS, meetings.FIELD_LABELS, saved_form(view), editing=view,
+            **_limits()),
+        not_available=layout.not_available,
+    )
 
 
 # --- callbacks ------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Helpers shared by the incident and tension-assessment pages (callbacks/incident.py and
 callbacks/assessment.py): the partner check, the error summary's outputs, saving a form with its
-conflict comparison, discarding one's changes, deleting, and the record and edit page loaders.
-Each page registers its own callbacks; these are only the bodies they share."""
+conflict comparison, discarding one's changes, deleting, and the record and edit page loaders;
+and the confirm-then-delete flow of the calendar and joint statement pages (callbacks/calendar.py,
+callbacks/statement.py). Each page registers its own callbacks; these are only the bodies they share."""
 
 from __future__ import annotations
 
@@ -199,34 +200,74 @@ def delete_record(record, reason, delete: Callable, *, failed: type[Exception], 
     return f"{redirect}{int(record['id'])}", ""
 
 
+# --- confirm, then delete (a dcc.ConfirmDialog opened by pattern-matching buttons) -------------------------
+
+
+def ask_to_confirm(viewer, load: Callable, may_change: Callable[[object], bool],
+                   describe: Callable[[object], str], *, version: Callable = int) -> tuple:
+    """The confirm dialog's callback body, after a click on a button with the id
+    {"type", "index", "version"}: (displayed, message, pending) for the item that
+    `load(session, viewer, index)` returns, if `may_change(item)`; otherwise nothing happens."""
+    trigger = ctx.triggered_id
+    if not clicked() or not isinstance(trigger, dict):
+        raise PreventUpdate
+    with get_db().session() as session:
+        item = load(session, viewer, int(trigger["index"]))
+    if item is None or not may_change(item):
+        raise PreventUpdate
+    return True, describe(item), {"id": item.id, "version": version(trigger["version"])}
+
+
+def confirmed_delete(viewer, submitted, pending, changed, delete: Callable, *, failed: type[Exception],
+                     problem: Callable[[Exception], object], done: Callable[[object], str],
+                     version: Callable = int) -> tuple:
+    """The confirmed delete's callback body: `delete(session, viewer, id, version, ip_address=...)`
+    the pending item, then (status, changed, pending, error summary, summary hidden): the status
+    says `done(result)`, or the summary shows `problem(error)`; the list is redrawn either way."""
+    if not submitted or not pending:
+        raise PreventUpdate
+    redraw = (changed or 0) + 1
+    try:
+        with get_db().session() as session:
+            result = delete(session, viewer, int(pending["id"]), version(pending["version"]),
+                            ip_address=client_address())
+    except failed as error:
+        return "", redraw, None, problem(error), False
+    return done(result), redraw, None, no_update, no_update
+
+
 # --- page loaders --------------------------------------------------------------------------------------------
+
+
+def loaded_page(viewer, raw_id, *, get: Callable, load: Callable, render: Callable[..., object],
+                not_available: Callable[[], object], may: Callable[[object], bool] | None = None,
+                refused: Callable[[object], object] | None = None):
+    """The page of one record: "not available" unless the viewer is an active partner and
+    `get(session, viewer, id)` finds it; `refused(view)` if `may(view)` is false; otherwise
+    `render(view, load(session, viewer, id, view))`, what `load` returns read in the same session."""
+    record = parts.parse_id(raw_id)
+    if not viewer.is_partner or record is None:
+        return not_available()
+    with get_db().session() as session:
+        view = get(session, viewer, record)
+        if view is None:
+            return not_available()
+        if may is not None and not may(view):
+            return refused(view)
+        loaded = load(session, viewer, record, view)
+    return render(view, loaded)
 
 
 def record_page(viewer, raw_id, *, get: Callable, history: Callable, render: Callable[..., object],
                 not_available: Callable[[], object]):
     """A record's page with its history, or "not available" when the viewer may not see it."""
-    record = parts.parse_id(raw_id)
-    if not viewer.is_partner or record is None:
-        return not_available()
-    with get_db().session() as session:
-        view = get(session, viewer, record)
-        if view is None:
-            return not_available()
-        entries = history(session, viewer, record)
-    return render(view, entries)
+    return loaded_page(viewer, raw_id, get=get, render=render, not_available=not_available,
+                       load=lambda session, who, record, _view: history(session, who, record))
 
 
 def edit_page(viewer, raw_id, *, get: Callable, choices: Callable, render: Callable[..., object],
               not_available: Callable[[], object], cannot_edit: Callable[[object], object]):
     """A record's edit form, or why the viewer cannot edit it."""
-    record = parts.parse_id(raw_id)
-    if not viewer.is_partner or record is None:
-        return not_available()
-    with get_db().session() as session:
-        view = get(session, viewer, record)
-        if view is None:
-            return not_available()
-        if not view.can_edit:
-            return cannot_edit(view)
-        offered = choices(session, viewer)
-    return render(view, offered)
+    return loaded_page(viewer, raw_id, get=get, render=render, not_available=not_available,
+                       may=lambda view: view.can_edit, refused=cannot_edit,
+                       load=lambda session, who, _record, _view: choices(session, who))

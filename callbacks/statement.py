@@ -15,7 +15,7 @@ from dashboard.web import get_db
 from layouts import record_parts as parts
 from layouts import statement as layout
 
-from .record_forms import clicked, client_address, partner_viewer
+from .record_forms import ask_to_confirm, clicked, client_address, confirmed_delete, partner_viewer
 
 FIELDS = layout.FIELD_TARGETS
 
@@ -191,19 +191,14 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def ask_remove(_clicks):
-        viewer = partner_viewer()
-        trigger = ctx.triggered_id
-        if not clicked() or not isinstance(trigger, dict):
-            raise PreventUpdate
-        with get_db().session() as session:
-            entry = st.get_adoption(session, viewer, int(trigger["index"]))
-        if entry is None or not entry.may_change:
-            raise PreventUpdate
-        message = (
-            f"Remove the adoption in {entry.area_name} (adopted on {day_text(entry.adopted_on)})? "
-            "Do this only if it was recorded in error: the district will show as not adopted."
+        return ask_to_confirm(
+            partner_viewer(), st.get_adoption, lambda entry: entry.may_change,
+            lambda entry: (
+                f"Remove the adoption in {entry.area_name} (adopted on {day_text(entry.adopted_on)})? "
+                "Do this only if it was recorded in error: the district will show as not adopted."
+            ),
+            version=str,
         )
-        return True, message, {"id": entry.id, "version": str(trigger["version"])}
 
     @app.callback(
         Output("statement-status", "children", allow_duplicate=True),
@@ -217,17 +212,11 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def confirm_remove(submitted, pending, changed):
-        viewer = partner_viewer()
-        if not submitted or not pending:
-            raise PreventUpdate
-        try:
-            with get_db().session() as session:
-                name = st.remove_adoption(session, viewer, int(pending["id"]), str(pending["version"]),
-                                          ip_address=client_address())
-        except st.StatementError as error:
-            problem = layout.error_summary({}, f"The adoption was not removed. {error}")
-            return "", (changed or 0) + 1, None, problem, False
-        return f"Removed the adoption in {name}.", (changed or 0) + 1, None, no_update, no_update
+        return confirmed_delete(
+            partner_viewer(), submitted, pending, changed, st.remove_adoption, failed=st.StatementError,
+            problem=lambda error: layout.error_summary({}, f"The adoption was not removed. {error}"),
+            done=lambda name: f"Removed the adoption in {name}.", version=str,
+        )
 
     # Move focus to the error summary when it appears, and to the form when a change starts,
     # so that keyboard and screen-reader users land where the change is.

@@ -29,7 +29,12 @@ from .access import Purpose, RecordFilters, Viewer, highest_marking, visible
 from .calendar import CalendarEvent
 from .exports import file_safe_marking
 from .models import AppSetting, Area, Incident, Organisation, TensionAssessment
-from .overview import Headline, latest_tension_by_district, overdue_actions_count
+from .overview import (
+    Headline,
+    latest_assessments,
+    latest_tension_by_district,
+    overdue_actions_count,
+)
 from .reference import (
     HATE_CRIME_CAVEAT,
     MAP_ATTRIBUTION,
@@ -211,24 +216,7 @@ def pack_outline(session: Session, viewer: Viewer, today: date) -> PackOutline:
 def _latest_assessments(session: Session, viewer: Viewer, as_of: date) -> list[tuple[int, int, str]]:
     """(id, organisation, marking) of each district's latest assessment on or before `as_of`
     that the viewer may see: the same choice as `overview.latest_tension_by_district`."""
-    gated = (
-        visible(viewer, TensionAssessment, RecordFilters(end=as_of), Purpose.AGGREGATE)
-        .with_only_columns(
-            TensionAssessment.id,
-            TensionAssessment.source_org_id,
-            TensionAssessment.marking,
-            func.row_number()
-            .over(
-                partition_by=TensionAssessment.area_code,
-                order_by=(TensionAssessment.assessed_on.desc(), TensionAssessment.id.desc()),
-            )
-            .label("recency"),
-        )
-        .subquery()
-    )
-    rows = session.execute(
-        select(gated.c.id, gated.c.source_org_id, gated.c.marking).where(gated.c.recency == 1)
-    )
+    rows = session.execute(latest_assessments(viewer, as_of, ("id", "source_org_id", "marking")))
     return [tuple(r) for r in rows]
 
 

@@ -10,7 +10,7 @@ and election run-up shading, this page uses `upcoming` and `list_events`.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -18,7 +18,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit
+from . import audit, records
 from .access import Viewer, visible
 from .models import Area, TriggerEvent, User, trigger_event_areas, utcnow
 from .reference import ELECTION_RUN_UP_DAYS, Role, TriggerKind
@@ -60,14 +60,10 @@ class CalendarError(Exception):
     """Something the person asked for cannot be done; the message says why, in plain words."""
 
 
-class EventValidationError(CalendarError):
+class EventValidationError(records.RecordValidationError, CalendarError):
     """The form has wrong fields: `errors` maps each field (FIELD_LABELS) to what is wrong."""
 
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        ordered = {name: errors[name] for name in FIELD_LABELS if name in errors}
-        ordered.update({k: v for k, v in errors.items() if k not in ordered})
-        self.errors = ordered
-        super().__init__("; ".join(f"{FIELD_LABELS.get(k, k)}: {v}" for k, v in ordered.items()))
+    field_labels = FIELD_LABELS
 
 
 class EventNotFoundError(CalendarError):

@@ -47,6 +47,9 @@ FIELD_LABELS = {
     "minutes": "Minutes",
 }
 
+# Fields that are not on the form but may be wrong (named in error messages).
+OTHER_LABELS = {"reason": "Reason for deleting"}
+
 
 # --- errors -------------------------------------------------------------------------------------
 
@@ -55,15 +58,11 @@ class MeetingError(Exception):
     """Something the person asked for cannot be done; the message says why, in plain words."""
 
 
-class MeetingValidationError(MeetingError):
+class MeetingValidationError(records.RecordValidationError, MeetingError):
     """The form has wrong fields: `errors` maps each field (FIELD_LABELS) to what is wrong."""
 
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        ordered = {name: errors[name] for name in FIELD_LABELS if name in errors}
-        ordered.update({k: v for k, v in errors.items() if k not in ordered})
-        self.errors = ordered
-        labels = {**FIELD_LABELS, "reason": "Reason for deleting"}
-        super().__init__("; ".join(f"{labels.get(k, k)}: {v}" for k, v in ordered.items()))
+    field_labels = FIELD_LABELS
+    other_labels = OTHER_LABELS
 
 
 class MeetingNotFoundError(MeetingError):

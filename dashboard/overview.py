@@ -130,14 +130,14 @@ class Overview:
         return sum(a.previous for a in self.areas)
 
 
-def latest_tension_by_district(session: Session, viewer: Viewer, filters: RecordFilters, as_of: date):
-    """Each district's latest tension assessment on or before `as_of` that the viewer may see."""
+def latest_assessments(viewer: Viewer, as_of: date, columns: tuple[str, ...], areas: tuple[str, ...] = ()):
+    """A query for `columns` (TensionAssessment's attribute names) of each district's latest
+    tension assessment on or before `as_of` that the viewer may see (the latest day, then the
+    highest id); `areas` limits it to those districts."""
     gated = (
-        visible(viewer, TensionAssessment, RecordFilters(end=as_of, areas=filters.areas), Purpose.AGGREGATE)
+        visible(viewer, TensionAssessment, RecordFilters(end=as_of, areas=areas), Purpose.AGGREGATE)
         .with_only_columns(
-            TensionAssessment.area_code,
-            TensionAssessment.level,
-            TensionAssessment.assessed_on,
+            *(getattr(TensionAssessment, name) for name in columns),
             func.row_number()
             .over(
                 partition_by=TensionAssessment.area_code,
@@ -147,8 +147,13 @@ def latest_tension_by_district(session: Session, viewer: Viewer, filters: Record
         )
         .subquery()
     )
+    return select(*(gated.c[name] for name in columns)).where(gated.c.recency == 1)
+
+
+def latest_tension_by_district(session: Session, viewer: Viewer, filters: RecordFilters, as_of: date):
+    """Each district's latest tension assessment on or before `as_of` that the viewer may see."""
     rows = session.execute(
-        select(gated.c.area_code, gated.c.level, gated.c.assessed_on).where(gated.c.recency == 1)
+        latest_assessments(viewer, as_of, ("area_code", "level", "assessed_on"), filters.areas)
     )
     return {code: (level, day) for code, level, day in rows}
 

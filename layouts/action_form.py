@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 import dash_bootstrap_components as dbc
 from dash import html
 
+from dashboard.actions import FIELD_LABELS
+
 from . import record_parts as parts
 
 KIND = "action"
@@ -39,19 +41,8 @@ SINGLE = [name for name in FIELD_IDS if name not in GROUPS]
 FIELD_TARGETS = {name: parts.link_target(i, name in GROUPS, [1]) for name, i in FIELD_IDS.items()}
 FIELD_TARGETS["areas"] = f"{FIELD_IDS['areas']}-0-0"  # the first district of the first force
 
-DEFAULT_LABELS = {
-    "meeting": "Meeting",
-    "description": "Action",
-    "owner": "Owner organisation",
-    "lead": "Lead",
-    "due_on": "Due date",
-    "status": "Status",
-    "progress": "Progress (%)",
-    "areas": "Districts",
-    "triggers": "Trigger events",
-    "incidents": "Incidents",
-    "note": "Progress note",
-}
+# The fields' labels when the page passes none: the domain's (in the form's order).
+DEFAULT_LABELS = FIELD_LABELS
 
 
 def _label(labels: Mapping[str, str], name: str) -> str:

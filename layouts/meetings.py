@@ -12,6 +12,8 @@ from datetime import date
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboard.meetings import FIELD_LABELS
+
 from . import record_parts as parts
 
 KIND = "meeting"
@@ -30,14 +32,8 @@ GROUPS = {"kind", "attendees"}
 SINGLE = [name for name in FIELD_IDS if name not in GROUPS]
 FIELD_TARGETS = {name: parts.link_target(i, name in GROUPS, [1]) for name, i in FIELD_IDS.items()}
 
-DEFAULT_LABELS = {
-    "held_on": "Date",
-    "kind": "Kind of meeting",
-    "title": "Title",
-    "attendees": "Organisations attending",
-    "agenda": "Agenda",
-    "minutes": "Minutes",
-}
+# The fields' labels when the page passes none: the domain's (in the form's order).
+DEFAULT_LABELS = FIELD_LABELS
 
 # The rating's words get a class that repeats them in colour (never colour alone).
 RAG_CLASSES = {"red": "meeting-rag-red", "amber": "meeting-rag-amber", "green": "meeting-rag-green",
