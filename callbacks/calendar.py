@@ -16,7 +16,7 @@ from dashboard.web import get_db
 from layouts import calendar as layout
 
 from .common import require_viewer
-from .record_forms import ask_to_confirm, confirmed_delete
+from .record_forms import ask_to_confirm, confirmed_delete, focus_on_change
 
 CALENDAR_ROLES = PARTNERSHIP_ROLES
 FIELDS = layout.FIELD_TARGETS
@@ -240,29 +240,5 @@ def register(app: dash.Dash) -> None:
             done=lambda title: f"Deleted \u201c{title}\u201d.",
         )
 
-    # Move focus to the error summary when it appears, and to the form when an edit starts,
-    # so that keyboard and screen-reader users land where the change is.
-    app.clientside_callback(
-        """
-        function(summary, editing) {
-            var trig = (window.dash_clientside.callback_context.triggered || [])[0] || {};
-            var id = null;
-            if (trig.prop_id === 'calendar-form-errors.children' && summary && summary.length) {
-                id = 'calendar-form-errors';
-            } else if (trig.prop_id === 'calendar-editing.data' && editing) {
-                id = 'calendar-form-heading';
-            }
-            if (id) {
-                setTimeout(function() {
-                    var el = document.getElementById(id);
-                    if (el && !el.hidden) { el.focus(); }
-                }, 50);
-            }
-            return window.dash_clientside.no_update;
-        }
-        """,
-        Output("calendar-focus-sink", "children"),
-        Input("calendar-form-errors", "children"),
-        Input("calendar-editing", "data"),
-        prevent_initial_call=True,
-    )
+    # Focus follows the change: the error summary when it appears, the form when an edit starts.
+    focus_on_change(app, "calendar")

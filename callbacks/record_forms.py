@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date
 
-from dash import Output, ctx, no_update
+from dash import Input, Output, ctx, no_update
 from dash.exceptions import PreventUpdate
 from flask import request
 
@@ -271,3 +271,33 @@ def edit_page(viewer, raw_id, *, get: Callable, choices: Callable, render: Calla
     return loaded_page(viewer, raw_id, get=get, render=render, not_available=not_available,
                        may=lambda view: view.can_edit, refused=cannot_edit,
                        load=lambda session, who, _record, _view: choices(session, who))
+
+
+def focus_on_change(app, prefix: str) -> None:
+    """Move focus to `<prefix>-form-errors` when the error summary appears, and to
+    `<prefix>-form-heading` when an edit starts (`<prefix>-editing` is set), so that keyboard and
+    screen-reader users land where the change is. Needs a `<prefix>-focus-sink` element."""
+    app.clientside_callback(
+        """
+        function(summary, editing) {
+            var trig = (window.dash_clientside.callback_context.triggered || [])[0] || {};
+            var id = null;
+            if (trig.prop_id === 'PREFIX-form-errors.children' && summary && summary.length) {
+                id = 'PREFIX-form-errors';
+            } else if (trig.prop_id === 'PREFIX-editing.data' && editing) {
+                id = 'PREFIX-form-heading';
+            }
+            if (id) {
+                setTimeout(function() {
+                    var el = document.getElementById(id);
+                    if (el && !el.hidden) { el.focus(); }
+                }, 50);
+            }
+            return window.dash_clientside.no_update;
+        }
+        """.replace("PREFIX", prefix),
+        Output(f"{prefix}-focus-sink", "children"),
+        Input(f"{prefix}-form-errors", "children"),
+        Input(f"{prefix}-editing", "data"),
+        prevent_initial_call=True,
+    )

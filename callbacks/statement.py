@@ -15,7 +15,14 @@ from dashboard.web import get_db
 from layouts import record_parts as parts
 from layouts import statement as layout
 
-from .record_forms import ask_to_confirm, clicked, client_address, confirmed_delete, partner_viewer
+from .record_forms import (
+    ask_to_confirm,
+    clicked,
+    client_address,
+    confirmed_delete,
+    focus_on_change,
+    partner_viewer,
+)
 
 FIELDS = layout.FIELD_TARGETS
 
@@ -218,32 +225,8 @@ def register(app: dash.Dash) -> None:
             done=lambda name: f"Removed the adoption in {name}.", version=str,
         )
 
-    # Move focus to the error summary when it appears, and to the form when a change starts,
-    # so that keyboard and screen-reader users land where the change is.
-    app.clientside_callback(
-        """
-        function(summary, editing) {
-            var trig = (window.dash_clientside.callback_context.triggered || [])[0] || {};
-            var id = null;
-            if (trig.prop_id === 'statement-form-errors.children' && summary && summary.length) {
-                id = 'statement-form-errors';
-            } else if (trig.prop_id === 'statement-editing.data' && editing) {
-                id = 'statement-form-heading';
-            }
-            if (id) {
-                setTimeout(function() {
-                    var el = document.getElementById(id);
-                    if (el && !el.hidden) { el.focus(); }
-                }, 50);
-            }
-            return window.dash_clientside.no_update;
-        }
-        """,
-        Output("statement-focus-sink", "children"),
-        Input("statement-form-errors", "children"),
-        Input("statement-editing", "data"),
-        prevent_initial_call=True,
-    )
+    # Focus follows the change: the error summary when it appears, the form when an edit starts.
+    focus_on_change(app, "statement")
 
     # Keep the address bar on the chosen statement, without reloading the page.
     app.clientside_callback(
