@@ -665,7 +665,13 @@ class Resource(Base):
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None]
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     deleted_at: Mapped[datetime | None]
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     areas: Mapped[list[Area]] = relationship(secondary=resource_areas)
     adoptions: Mapped[list[StatementAdoption]] = relationship(back_populates="statement")
@@ -771,6 +777,33 @@ class RecordChange(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     user: Mapped[User | None] = relationship()
+
+
+# --- the read-only API ----------------------------------------------------------------------------
+
+
+class ApiToken(Base):
+    """A per-user token for the read-only API, issued and revoked by an admin.
+
+    Only a SHA-256 hash of the token is kept (the token is 256 random bits, shown once when it is
+    issued); `prefix` is its first characters, so that people can tell their tokens apart.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
 # --- audit --------------------------------------------------------------------------------------
