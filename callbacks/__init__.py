@@ -8,16 +8,19 @@ from . import (
     action_form,
     actions,
     alerts,
+    api_tokens,
     assessment,
     briefing,
     calendar,
     incident,
     incident_register,
+    library,
     meetings,
     my_access,
     overview,
     since_meeting,
     statement,
+    summaries,
     trends,
 )
 
@@ -37,3 +40,6 @@ def register(app: dash.Dash) -> None:
     actions.register(app)
     briefing.register(app)
     statement.register(app)
+    summaries.register(app)
+    library.register(app)
+    api_tokens.register(app)

@@ -16,21 +16,25 @@ from . import (
     action_form,
     actions,
     alerts,
+    api_tokens,
     assessment,
     briefing,
     calendar,
     incident,
     incident_register,
+    library,
     meetings,
     my_access,
     overview,
     since_meeting,
     statement,
+    summaries,
     trends,
 )
 
 PARTNERS = frozenset({Role.MEMBER, Role.CHAIR, Role.ADMIN})
 CHAIRS = frozenset({Role.CHAIR})
+ADMINS = frozenset({Role.ADMIN})
 EVERYONE = frozenset(Role)
 
 
@@ -74,6 +78,15 @@ PAGES = [
     Page("actions", "/actions", "Actions", "Action tracker", PARTNERS, actions.tracker_page),
     Page("briefing", "/briefing", "Briefing pack", "The chair's briefing pack", CHAIRS, briefing.page),
     Page("statement", "/statement", "Party statement", "Joint party statement", PARTNERS, statement.page),
+    Page("summaries", "/summaries", "National summaries", "National summaries", EVERYONE, summaries.page),
+    Page("library", "/library", "Good practice", "Good practice library", EVERYONE, library.list_page),
+    Page("api-tokens", "/admin/api-tokens", "API tokens", "API tokens", ADMINS, api_tokens.page),
+    Page("resource-new", "/library/new", "Add a resource", "Add a resource", PARTNERS, library.new_page,
+         in_nav=False),
+    Page("resource-edit", "/library/record/edit", "Edit resource", "Edit a resource", PARTNERS,
+         library.edit_page, in_nav=False, path_template="/library/<resource_id>/edit"),
+    Page("resource", "/library/record", "Resource", "Resource", EVERYONE, library.record_page, in_nav=False,
+         path_template="/library/<resource_id>"),
     Page("meeting-new", "/meetings/new", "Record a meeting", "Record a meeting", PARTNERS, meetings.new_page,
          in_nav=False),
     Page("meeting-edit", "/meetings/record/edit", "Edit meeting", "Edit a meeting", PARTNERS,
@@ -86,7 +99,7 @@ PAGES = [
          action_form.edit_page, in_nav=False, path_template="/actions/<action_id>/edit"),
     Page("action", "/actions/record", "Action", "Action", PARTNERS, actions.record_page, in_nav=False,
          path_template="/actions/<action_id>"),
-    Page("deleted", "/deleted", "Deleted records", "Deleted records", frozenset({Role.ADMIN}), incident.deleted_page,
+    Page("deleted", "/deleted", "Deleted records", "Deleted records", ADMINS, incident.deleted_page,
          in_nav=False),
     Page("access", "/access", "Your access", "Your access", EVERYONE, my_access.page),
 ]

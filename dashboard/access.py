@@ -129,6 +129,13 @@ def partnership_wide(filters: RecordFilters | None = None) -> tuple[Viewer, Reco
     return viewer, replace(filters, markings=markings)
 
 
+def national_viewer() -> Viewer:
+    """The viewer national summaries are counted for: the national policy team's access, so
+    only TLP:GREEN and TLP:CLEAR records count, and only as aggregates (Purpose.AGGREGATE).
+    The same for whoever opens a summary, so every reader gets the same published figures."""
+    return Viewer(user_id=0, organisation_id=0, role=Role.SCI, name="National summaries")
+
+
 # The marked record types and their TLP:RED recipient and TLP:AMBER listed-organisation tables.
 _MARKED = {
     Incident: (incident_recipients, incident_organisations),

@@ -1,0 +1,30 @@
+"""(stub, being built)"""
+
+from __future__ import annotations
+
+import dash
+from dash import html
+
+
+def page(viewer, **query):
+    return html.Div(html.H1("Coming soon"))
+
+
+def register(app: dash.Dash) -> None:
+    return None
+
+
+def list_page(viewer, **query):
+    return page(viewer, **query)
+
+
+def new_page(viewer, **query):
+    return page(viewer, **query)
+
+
+def edit_page(viewer, **query):
+    return page(viewer, **query)
+
+
+def record_page(viewer, **query):
+    return page(viewer, **query)
