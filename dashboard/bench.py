@@ -605,14 +605,85 @@ def meeting_timings(db: Database, repeat: int = 30, say: Callable[[str], None] =
     return timings
 
 
+def summary_timings(db: Database, repeat: int = 30, say: Callable[[str], None] = print) -> list[Timing]:
+    """The national summaries as the SCI page, its downloads and the API ask for them: the
+    choices, whole summaries for a mix of queries (sizes: the API's JSON), and disclosure
+    control of the largest table alone (each in its own session, rolled back)."""
+    from . import disclosure, summaries
+
+    with db.session() as session:
+        sci = session.scalars(select(User).where(User.role == Role.SCI).order_by(User.id)).first()
+        if sci is None:
+            raise RuntimeError("The benchmark database has no SCI user: seed it with seed-demo.")
+        viewer = Viewer.from_user(sci)
+    today = date.today()
+    with db.factory() as session:
+        vocabulary = summaries.choices(session, today)
+    districts = [code for code, _ in vocabulary.districts]
+    categories = [code for code, _ in vocabulary.categories]
+
+    def query(**params) -> summaries.SummaryQuery:
+        return summaries.query_from_params(params, today, vocabulary)
+
+    def in_session(work: Callable) -> Callable[[], object]:
+        def call():
+            with db.factory() as session:
+                try:
+                    return work(session)
+                finally:
+                    session.rollback()
+        return call
+
+    def as_json(q: summaries.SummaryQuery) -> Callable[[], object]:
+        return in_session(lambda s: json.dumps(summaries.to_dict(summaries.build(s, viewer, q))))
+
+    default = query()
+    with db.factory() as session:  # the true counts of the default's largest table, for protect() alone
+        areas = summaries._areas(session, default)
+        counts = summaries._incident_counts(session, default, areas)
+    columns = sorted({column for (_q, _u, column) in counts})
+    units = {code: i for i, (code, _) in enumerate(areas.units)}
+    grid = [[0] * len(columns) for _ in units]
+    for (_q, unit, column), n in counts.items():
+        grid[units[unit]][columns.index(column)] += n
+
+    say(f"Timing the national summaries ({repeat} runs of each)")
+    few = max(3, repeat // 3)
+    plan = [
+        ("summaries: the choices (districts, categories, quarters)",
+         [in_session(lambda s: summaries.choices(s, today))] * repeat),
+        ("summaries: default (4 quarters, districts by category)", [as_json(default)] * repeat),
+        ("summaries: police force areas by strand, 4 quarters",
+         [as_json(query(geography="police-force-area", breakdown="strand"))] * repeat),
+        ("summaries: regions by category, 8 quarters", [as_json(query(geography="region", quarters="8"))] * repeat),
+        ("summaries: 3 districts and 2 categories, 4 quarters",
+         [as_json(query(area=districts[:3], category=categories[:2]))] * repeat),
+        ("summaries: districts by strand, 20 quarters (the most)",
+         [as_json(query(quarters=str(summaries.MAX_QUARTERS), breakdown="strand"))] * few),
+        (f"disclosure control alone: {len(grid)} x {len(columns)} table with totals",
+         [lambda: disclosure.protect(grid)] * repeat),
+    ]
+    plan[1][1][0]()  # warm up
+    timings = []
+    for name, calls in plan:
+        seconds, sizes = [], []
+        for call in calls:
+            started = time.perf_counter()
+            result = call()
+            seconds.append(time.perf_counter() - started)
+            sizes.append(len(result.encode()) if isinstance(result, str) else 0)
+        timings.append(_timing(name, seconds, sizes))
+    return timings
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m dashboard.bench register|import|meetings ...`: the register's, the import's and
-    the meetings' and briefing pack's timings on an existing demo database (e.g. one made by
-    `python -m dashboard bench`)."""
+    """`python -m dashboard.bench register|import|meetings|summaries ...`: the register's, the
+    import's, the meetings' and briefing pack's, and the national summaries' timings on an
+    existing demo database (e.g. one made by `python -m dashboard bench`)."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m dashboard.bench")
-    parser.add_argument("what", choices=["register", "import", "meetings"])
+    parser.add_argument("what", choices=["register", "import", "meetings", "summaries"])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--repeat", type=int, default=60)
     parser.add_argument("--rows", type=int, default=100_000, help="import: rows to import (default 100,000)")
@@ -629,6 +700,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.what == "meetings":
         results = meeting_timings(db, max(args.repeat // 2, 3))
+    elif args.what == "summaries":
+        results = summary_timings(db, max(args.repeat // 2, 3))
     else:
         viewer, _ = _bench_viewer(db)
         results = register_timings(db, viewer, args.repeat)

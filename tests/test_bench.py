@@ -55,3 +55,24 @@ def test_meeting_bench_times_the_tracker_and_the_briefing_pack(tmp_path):
     pdf = results["briefing pack: build and render the PDF"]
     assert pdf.runs == 3 and pdf.p50_ms > 0 and pdf.max_bytes > 10_000  # a real PDF was made
     db.dispose()
+
+
+def test_summary_bench_times_the_national_summaries(tmp_path):
+    from datetime import date
+
+    from dashboard.database import Database, upgrade_schema
+    from dashboard.demo import seed_demo
+    from dashboard.geography import load_reference_data
+
+    db = Database(f"sqlite:///{tmp_path / 'bench.db'}")
+    upgrade_schema(db)
+    with db.session() as session:
+        load_reference_data(session)
+    seed_demo(db, incidents=500, seed=3, today=date.today())
+    results = {t.name: t for t in bench.summary_timings(db, repeat=3, say=lambda _m: None)}
+    default = results["summaries: default (4 quarters, districts by category)"]
+    assert default.runs == 3 and default.p95_ms >= default.p50_ms > 0
+    assert default.max_bytes > 1_000  # the API's JSON of a whole summary was made
+    assert any(name.startswith("disclosure control alone: 65 x") for name in results)
+    assert len(results) == 7
+    db.dispose()
