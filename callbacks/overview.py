@@ -19,6 +19,7 @@ from layouts import my_access as access_layout
 from layouts import overview as layout
 
 from .common import require_viewer
+from .summaries import page as national_summaries
 
 MAP_ROLES = {Role.MEMBER, Role.CHAIR, Role.ADMIN}
 FILTER_INPUTS = [
@@ -38,7 +39,10 @@ def today() -> date:
 
 
 def page(viewer, **query):
-    """The overview for partners; the national team has no record-level map (aggregates only)."""
+    """The overview for partners; the national team has no record-level map (aggregates only),
+    so it gets the national summaries here instead."""
+    if viewer.role == Role.SCI:
+        return national_summaries(viewer, **query)
     if viewer.role not in MAP_ROLES:
         return access_layout.layout(viewer)
     tiles = extension().settings.map_tiles_url
