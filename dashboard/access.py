@@ -42,6 +42,7 @@ from .reference import (
     PUBLISHABLE_MARKINGS,
     Marking,
     MembershipStatus,
+    ResourceKind,
     Role,
     UserStatus,
 )
@@ -142,7 +143,8 @@ _MARKED = {
     TensionAssessment: (assessment_recipients, assessment_organisations),
 }
 # Record types with no marking: partnership working records, never shown to SCI record by record.
-_UNMARKED = (TriggerEvent, Meeting, Action, Resource)
+# (Resources are not among them: see `_resource_condition`.)
+_UNMARKED = (TriggerEvent, Meeting, Action)
 # The date each record type is filtered by.
 _DATE_COLUMN = {
     Incident: Incident.occurred_on,
@@ -250,9 +252,23 @@ def _access_condition(viewer: Viewer, model, purpose: Purpose, include_deleted: 
         return _marking_condition(viewer, model, purpose)
     if model in _UNMARKED:
         return true() if viewer.is_partner else false()
+    if model is Resource:
+        return _resource_condition(viewer)
     if model is Alert:
         return _alert_condition(viewer)
     return false()  # a record type the gate does not know is denied
+
+
+def _resource_condition(viewer: Viewer) -> ColumnElement[bool]:
+    """The good practice library's guides, fact sheets and publications are not records about
+    people or incidents: every active account reads them, the national team included. The joint
+    party statement (also a resource) carries the partnership's adoption records, so it stays
+    with active partners, like the other unmarked working records."""
+    if not viewer.active or viewer.role not in {r.value for r in Role}:
+        return false()
+    if viewer.is_partner:
+        return true()
+    return Resource.kind != ResourceKind.STATEMENT.value
 
 
 def _alert_condition(viewer: Viewer) -> ColumnElement[bool]:

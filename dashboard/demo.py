@@ -56,6 +56,7 @@ from .models import (
     incident_triggers,
     meeting_attendance,
     organisation_areas,
+    resource_areas,
     trigger_event_areas,
 )
 from .reference import (
@@ -1894,6 +1895,29 @@ RESOURCES = (  # kind, title, topic, organisation, published (years after the pe
     (ResourceKind.PUBLICATION, "Conference report: tackling organised hate in the Midlands",
      "conference", "tuc", 2.8),
 )
+# What each resource (by title) says, and the districts it is about (none: the whole region).
+RESOURCE_SUMMARIES = {
+    "Responding to far-right leafleting: a guide for councils":
+        "Who to tell, how to record a leaflet drop, when to remove leaflets and how to reassure residents.",
+    "Removing hate stickers and graffiti within 48 hours":
+        "How one council's street teams, housing officers and the police report and remove hate stickers.",
+    "Community reassurance after a national incident: a checklist":
+        "The first 72 hours: contacting faith leaders, visible patrols, a shared message and checking on tension.",
+    "Asylum accommodation: common myths answered":
+        "Answers, with sources, to the rumours most often heard about hotels and housing for people seeking asylum.",
+    "Migration and local services: the facts":
+        "What the figures say about migration, GP lists, school places and housing waiting lists.",
+    "Spotting and reporting online misinformation":
+        "How to recognise a false story, where to report it, and how to answer it without spreading it.",
+    "Partnership annual report": "The year's meetings, what partners logged, the actions agreed and what came of them.",
+    "Conference report: tackling organised hate in the Midlands":
+        "Talks and workshop notes from the partnership's conference on organised hate.",
+}
+RESOURCE_AREAS = {  # GSS codes
+    "Responding to far-right leafleting: a guide for councils": (
+        "E08000025", "E08000026", "E08000027", "E08000028", "E08000029", "E08000030", "E08000031"),
+    "Removing hate stickers and graffiti within 48 hours": ("E08000025",),
+}
 STATEMENT = (
     "Joint statement by political parties on respectful campaigning",
     "Parties standing in the region commit not to exploit race, religion or migration for votes.",
@@ -1906,7 +1930,7 @@ def _add_resources(conn: Connection, plan: _Plan, people: _People) -> None:
     rng = plan.rng("resources")
     chair, admin = people.first(Role.CHAIR), people.first(Role.ADMIN)
     rows = [
-        (kind, title, "Synthetic demo resource.", topic, org,
+        (kind, title, f"{RESOURCE_SUMMARIES.get(title, '')} (Synthetic demo resource.)".strip(), topic, org,
          plan.start + timedelta(days=int(years * 365)))
         for kind, title, topic, org, years in RESOURCES
     ]
@@ -1921,6 +1945,12 @@ def _add_resources(conn: Connection, plan: _Plan, people: _People) -> None:
          "created_at": _at(published, 12), "deleted_at": None}
         for i, (kind, title, summary, topic, org, published) in enumerate(rows)
     ])
+    known = set(plan.areas.codes)
+    linked = [{"resource_id": i + 1, "area_code": code}
+              for i, (_kind, title, *_rest) in enumerate(rows) for code in RESOURCE_AREAS.get(title, ())
+              if code in known]
+    if linked:
+        conn.execute(resource_areas.insert(), linked)
     # Districts adopt it in the weeks before one of the local elections that follow.
     later = [e for e in elections if e > statement_day] or [plan.today]
     adopting = np.sort(rng.choice(len(plan.areas.codes), ADOPTIONS, replace=False))
