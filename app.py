@@ -15,6 +15,7 @@ import callbacks
 import layouts
 from callbacks import pages
 from dashboard.alerts import AlertChecker
+from dashboard.api import init_api
 from dashboard.briefing_web import bp as briefing_bp
 from dashboard.config import Settings
 from dashboard.database import Database, schema_is_current
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     server = Flask(__name__, template_folder=None, static_folder=None)
     init_server(server, settings, db)
     server.register_blueprint(briefing_bp)  # the chair's briefing pack: /briefing/pack(.pdf)
+    init_api(server)  # the read-only API: /api/v1/summary, /api/v1/openapi.json (bearer tokens)
 
     app = dash.Dash(
         __name__,

@@ -235,6 +235,75 @@ def cmd_import_incidents(args, settings: Settings) -> int:
     return 0 if report.ok else EXIT_FAILURE
 
 
+def _token_days(value: str | None, default: int | None) -> int | None:
+    """--days: 30, 90, 365, or none (0); not given: the API_TOKEN_DAYS setting."""
+    if value is None:
+        return default
+    text = value.strip().lower()
+    if text in {"0", "none"}:
+        return None
+    if text.isdigit() and int(text) in (30, 90, 365):
+        return int(text)
+    raise CommandError(f"--days must be 30, 90, 365 or none, not {value!r}.")
+
+
+def cmd_issue_token(args, settings: Settings) -> int:
+    from . import api_tokens
+
+    email = args.email.strip().lower()
+    days = _token_days(args.days, settings.api_token_days)
+    db = _ready_database(settings)
+    with db.session() as session:
+        user = session.scalar(select(User).where(func.lower(User.email) == email))
+        if user is None:
+            raise CommandError(f"--email {args.email!r} is not a user.")
+        try:
+            token, text = api_tokens.issue(session, api_tokens.command_line_viewer(), user.id, args.name, days)
+        except api_tokens.ApiTokenError as exc:
+            option = {"user": "--email", "expiry": "--days", "name": "--name"}.get(exc.field, exc.field)
+            raise CommandError(f"{option}: {exc}") from None
+        expires = f"expires {token.expires_at:%d %b %Y %H:%M} UTC" if token.expires_at else "does not expire"
+        print(f"Issued API token {token.id} \u201c{token.name}\u201d for {user.email}; it {expires}.")
+        print("The token is shown only now and cannot be shown again. Copy it somewhere safe:")
+        print(text)
+    return 0
+
+
+def cmd_revoke_token(args, settings: Settings) -> int:
+    from . import api_tokens
+
+    db = _ready_database(settings)
+    with db.session() as session:
+        try:
+            view = api_tokens.revoke(session, api_tokens.command_line_viewer(), args.id)
+        except api_tokens.ApiTokenError as exc:
+            raise CommandError(f"--id {args.id}: {exc}") from None
+        print(f"Revoked API token {view.id} {view.label}. It stops working at once.")
+    return 0
+
+
+def cmd_list_tokens(args, settings: Settings) -> int:
+    from . import api_tokens
+
+    db = _ready_database(settings)
+    with db.session() as session:
+        tokens = api_tokens.list_tokens(session, api_tokens.command_line_viewer())
+    if not tokens:
+        print("No API tokens have been issued.")
+        return 0
+
+    def when(moment) -> str:
+        return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
+
+    print(f"{'ID':>4}  {'PREFIX':<13} {'USER':<32} {'NAME':<24} {'CREATED':<16}  {'LAST USED':<16}  "
+          f"{'EXPIRES':<16}  STATUS")
+    for t in tokens:
+        print(f"{t.id:>4}  {t.prefix + '...':<13} {t.user_email[:32]:<32} {t.name[:24]:<24} {when(t.created_at):<16}  "
+              f"{when(t.last_used_at):<16}  {when(t.expires_at) if t.expires_at else 'never':<16}  {t.status}")
+    print("Times are UTC.")
+    return 0
+
+
 def _date(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -323,6 +392,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as", dest="as_email", required=True, metavar="EMAIL",
                    help="the e-mail address of the partner importing them (the reporter)")
     p.set_defaults(handler=cmd_import_incidents)
+
+    p = commands.add_parser(
+        "issue-token",
+        help="issue an API token to a user (printed once)",
+        description="Issue a token for the read-only API (/api/v1/summary) to an active user of an active "
+        "member organisation. The token is printed once and cannot be shown again: only its hash is kept. "
+        "Audited as issued from the command line.",
+    )
+    p.add_argument("--email", required=True, help="the e-mail address of the user the token is for")
+    p.add_argument("--name", required=True, help="what the token is for, e.g. \"Monthly summary pull\"")
+    p.add_argument("--days", default=None, metavar="DAYS",
+                   help="how long it lasts: 30, 90, 365 or none (default: API_TOKEN_DAYS, else 90)")
+    p.set_defaults(handler=cmd_issue_token)
+
+    p = commands.add_parser("revoke-token", help="revoke an API token at once (see list-tokens for ids)")
+    p.add_argument("--id", required=True, type=int, help="the token's id, as list-tokens shows it")
+    p.set_defaults(handler=cmd_revoke_token)
+
+    p = commands.add_parser("list-tokens", help="list API tokens: user, name, prefix, last use, expiry, status")
+    p.set_defaults(handler=cmd_list_tokens)
     return parser
 
 

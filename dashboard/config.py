@@ -86,6 +86,38 @@ def _tiles_url(env: dict[str, str]) -> str | None:
     return raw
 
 
+def _rate_limit(env: dict[str, str], name: str, default: str) -> str:
+    """A flask-limiter limit such as "60 per minute;1000 per day", checked when read."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    from limits import parse_many  # flask-limiter's own parser
+
+    try:
+        if not parse_many(raw):
+            raise ValueError(raw)
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be limits such as \"60 per minute;1000 per day\", not {raw!r}."
+        ) from None
+    return raw
+
+
+API_TOKEN_DAY_CHOICES = (30, 90, 365)
+
+
+def _api_token_days(env: dict[str, str]) -> int | None:
+    """How long a new API token lasts unless the admin chooses otherwise (0 or none: no expiry)."""
+    raw = (env.get("API_TOKEN_DAYS") or "").strip().lower()
+    if not raw:
+        return 90
+    if raw in {"0", "none"}:
+        return None
+    if raw.isdigit() and int(raw) in API_TOKEN_DAY_CHOICES:
+        return int(raw)
+    raise ConfigError(f"API_TOKEN_DAYS must be 30, 90, 365 or none, not {raw!r}.")
+
+
 def _smtp(env: dict[str, str]) -> dict[str, object]:
     """The SMTP settings for alert e-mails, checked together (SMTP_HOST unset: no e-mail)."""
     public_url = (env.get("PUBLIC_URL") or "").strip().rstrip("/") or None
@@ -132,6 +164,11 @@ class Settings:
     lockout_max: timedelta = timedelta(hours=1)
     login_rate_limit: str = "20 per minute;200 per hour"
     rate_limit_storage: str = "memory://"
+    # The read-only API: calls per token, failed token checks per address, new tokens' lifetime
+    # in days (None: until revoked).
+    api_rate_limit: str = "60 per minute;1000 per day"
+    api_auth_failure_limit: str = "30 per minute"
+    api_token_days: int | None = 90
     # Optional street-map tiles under the map (off by default; the map needs no tile server).
     map_tiles_url: str | None = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     # E-mail for alerts (SMTP_HOST unset: no e-mail is sent) and the address links point at.
@@ -164,6 +201,9 @@ class Settings:
             absolute_timeout=timedelta(hours=_int(env, "SESSION_MAX_HOURS", 12, 1, 24 * 7)),
             secure_cookies=_bool(env, "SECURE_COOKIES", False),
             rate_limit_storage=env.get("RATELIMIT_STORAGE_URI", "memory://"),
+            api_rate_limit=_rate_limit(env, "API_RATE_LIMIT", "60 per minute;1000 per day"),
+            api_auth_failure_limit=_rate_limit(env, "API_AUTH_FAILURE_LIMIT", "30 per minute"),
+            api_token_days=_api_token_days(env),
             map_tiles_url=_tiles_url(env),
             **_smtp(env),
             alert_check_minutes=_int(env, "ALERT_CHECK_MINUTES", 15, 0, 24 * 60),

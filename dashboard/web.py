@@ -45,6 +45,9 @@ CSRF_COOKIE = "_csrf_token"  # the cookie dash-renderer reads for its X-CSRFToke
 # Routes anyone may reach: the sign-in page, the health check and the sign-in page's own assets.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.health"})
 PUBLIC_PATHS = frozenset({"/assets/vendor/bootstrap.min.css", "/assets/app.css"})
+# Blueprints whose endpoints check their own credentials: the read-only API (dashboard/api.py)
+# takes bearer tokens only. Any other path under /api/ still needs a signed-in session.
+SELF_AUTHENTICATING_BLUEPRINTS = frozenset({"api"})
 STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 
 TIMEOUT_MESSAGES = {
@@ -235,6 +238,8 @@ def _guard():
     """Deny by default: every route needs a signed-in user unless it is on the allow-list."""
     if request.endpoint in PUBLIC_ENDPOINTS or request.path in PUBLIC_PATHS:
         return None
+    if request.blueprint in SELF_AUTHENTICATING_BLUEPRINTS and request.url_rule is not None:
+        return None  # the API's own token check decides (a session cookie alone does not open it)
     if current_user.is_authenticated:
         return None
     if request.path.startswith(("/_dash-", "/api/")) or request.method != "GET":
