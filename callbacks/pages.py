@@ -113,7 +113,8 @@ def _guarded(page: Page):
         viewer = current_viewer()
         if viewer is None or viewer.role not in page.roles:
             return shell.no_access(page.name)
-        return page.load(viewer, **query)
+        # The query string arrives as keyword arguments; a parameter named like ours is ignored.
+        return page.load(viewer, **{k: v for k, v in query.items() if k != "viewer"})
 
     return layout
 

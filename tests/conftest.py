@@ -250,6 +250,9 @@ def pytest_setup_options():
         "--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900",
         "--disable-background-networking", "--disable-component-update", "--no-first-run",
         "--disable-sync", "--disable-dev-shm-usage", "--disable-quic",
+        # No smooth scrolling or fading dialogs: a click lands where the element is, and axe
+        # measures contrast on a dialog that has finished appearing.
+        "--force-prefers-reduced-motion",
     ):
         options.add_argument(arg)
     return options
