@@ -111,3 +111,42 @@ def test_sci_never_sees_a_record_through_any_page(app, people, incident_id):
         for path in concrete_paths(page.path_template or page.path, incident_id):
             _status, content = open_page(client, path)
             assert "A leaflet drop" not in content, path
+
+
+def server_callbacks(app) -> list[tuple[str, dict]]:
+    """Every callback of ours the app runs on the server, discovered from the app itself (Dash's
+    own page router is walked above; pattern-matching callbacks, whose inputs are lists of
+    components, are left to their pages' own tests)."""
+    app.server.test_client().get("/login")  # Dash registers its callbacks on the first request
+    return [(key, spec) for key, spec in app.callback_map.items()
+            if spec.get("callback") is not None and "{" not in key and "_pages_content" not in key
+            and not any(isinstance(i["id"], dict) or "{" in str(i["id"]) for i in spec["inputs"] + spec["state"])]
+
+
+def call_with_nothing(client, key: str, spec: dict) -> tuple[int, str]:
+    """Ask for one callback with every input and state empty, as a forged request could."""
+    parts = key.strip(".").split("...") if key.startswith("..") else [key]
+    outputs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True)) for part in parts]
+    values = [{"id": i["id"], "property": i["property"], "value": None} for i in spec["inputs"]]
+    body = {
+        "output": key,
+        "outputs": outputs if key.startswith("..") else outputs[0],
+        "inputs": values,
+        "state": [{"id": i["id"], "property": i["property"], "value": None} for i in spec["state"]],
+        "changedPropIds": [f"{values[0]['id']}.{values[0]['property']}"] if values else [],
+    }
+    token = client.get_cookie("_csrf_token").value
+    response = client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": token})
+    return response.status_code, response.get_data(as_text=True)
+
+
+def test_sci_never_gets_a_record_from_any_callback(app, people, incident_id):
+    callbacks = server_callbacks(app)
+    assert len(callbacks) > 40  # every page's callbacks, found from the app
+    client = app.server.test_client()
+    sign_in(client, people.sci.email)
+    client.get("/")
+    for key, spec in callbacks:
+        status, content = call_with_nothing(client, key, spec)
+        assert status in (200, 204), (key, status)
+        assert "A leaflet drop" not in content, key
