@@ -200,22 +200,17 @@ def layout(tokens: Sequence[TokenView], users: Sequence[tuple[int, str]], defaul
             ),
             parts.status_region(f"{PREFIX}-status"),
             html.Div(id=f"{PREFIX}-new"),
-            dbc.Row(
+            # The table takes the whole width (its Revoke buttons stay in view); the form and
+            # the API's instructions sit side by side below it.
+            html.Section(
                 [
-                    dbc.Col(
-                        html.Section(
-                            [
-                                html.H2("Tokens", className="card-title h5", id=f"{PREFIX}-table-heading"),
-                                html.Div(token_table(tokens), id=f"{PREFIX}-table"),
-                            ],
-                            className="card card-body mb-4",
-                            **{"aria-labelledby": f"{PREFIX}-table-heading"},
-                        ),
-                        xl=8,
-                    ),
-                    dbc.Col([_form(users, default_days), _how_to()], xl=4),
-                ]
+                    html.H2("Tokens", className="card-title h5", id=f"{PREFIX}-table-heading"),
+                    html.Div(token_table(tokens), id=f"{PREFIX}-table"),
+                ],
+                className="card card-body mb-4",
+                **{"aria-labelledby": f"{PREFIX}-table-heading"},
             ),
+            dbc.Row([dbc.Col(_form(users, default_days), lg=6), dbc.Col(_how_to(), lg=6)]),
         ]
     )
 
