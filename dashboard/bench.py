@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from itertools import cycle, islice
 from pathlib import Path
 
@@ -419,6 +420,17 @@ def rows_as_xlsx(rows: list[list[str]]) -> bytes:
     return out.getvalue()
 
 
+
+def _in_session(db: Database, work: Callable) -> Callable[[], object]:
+    """A timed call: `work(session)` in a session of its own, rolled back (a bench writes nothing)."""
+    def call():
+        with db.factory() as session:
+            try:
+                return work(session)
+            finally:
+                session.rollback()
+    return call
+
 def _timed(calls: list[Callable[[], object]]) -> list[float]:
     seconds = []
     for call in calls:
@@ -438,14 +450,7 @@ def register_timings(db: Database, viewer: Viewer, repeat: int = 60, say: Callab
     def grid_filter(column: str, text: str) -> dict:
         return {column: {"filterType": "text", "type": "contains", "filter": text}}
 
-    def in_session(work: Callable) -> Callable[[], object]:
-        def call():
-            with db.factory() as session:
-                try:
-                    return work(session)
-                finally:
-                    session.rollback()
-        return call
+    in_session = partial(_in_session, db)
 
     def page(query, start=0, size=100):
         return in_session(lambda s: register.rows(s, viewer, query, start, start + size))
@@ -549,14 +554,7 @@ def meeting_timings(db: Database, repeat: int = 30, say: Callable[[str], None] =
         ).first()
         statements = statement.statements(session, viewer)
 
-    def in_session(work: Callable) -> Callable[[], object]:
-        def call():
-            with db.factory() as session:
-                try:
-                    return work(session)
-                finally:
-                    session.rollback()
-        return call
+    in_session = partial(_in_session, db)
 
     def pdf(session):
         return briefing.render_pdf(briefing.build_pack(session, viewer, today))
@@ -607,9 +605,9 @@ def meeting_timings(db: Database, repeat: int = 30, say: Callable[[str], None] =
 
 def summary_timings(db: Database, repeat: int = 30, say: Callable[[str], None] = print) -> list[Timing]:
     """The national summaries as the SCI page, its downloads and the API ask for them: the
-    choices, whole summaries for a mix of queries (sizes: the API's JSON), and disclosure
-    control of the largest table alone (each in its own session, rolled back)."""
-    from . import disclosure, summaries
+    choices, whole summaries for a mix of queries (sizes: the API's JSON), disclosure control of
+    the largest table alone, and the downloads (each in its own session, rolled back)."""
+    from . import disclosure, summaries, summary_exports
 
     with db.session() as session:
         sci = session.scalars(select(User).where(User.role == Role.SCI).order_by(User.id)).first()
@@ -625,17 +623,15 @@ def summary_timings(db: Database, repeat: int = 30, say: Callable[[str], None] =
     def query(**params) -> summaries.SummaryQuery:
         return summaries.query_from_params(params, today, vocabulary)
 
-    def in_session(work: Callable) -> Callable[[], object]:
-        def call():
-            with db.factory() as session:
-                try:
-                    return work(session)
-                finally:
-                    session.rollback()
-        return call
+    in_session = partial(_in_session, db)
 
     def as_json(q: summaries.SummaryQuery) -> Callable[[], object]:
         return in_session(lambda s: json.dumps(summaries.to_dict(summaries.build(s, viewer, q))))
+
+    def as_download(q: summaries.SummaryQuery, fmt: str) -> Callable[[], object]:
+        """The whole download: the summary built, the file made and the audit event written."""
+        return in_session(lambda s: summary_exports.export_summary(
+            s, viewer, summaries.build(s, viewer, q), fmt, "benchmark run").content)
 
     default = query()
     with db.factory() as session:  # the true counts of the default's largest table, for protect() alone
@@ -662,6 +658,9 @@ def summary_timings(db: Database, repeat: int = 30, say: Callable[[str], None] =
          [as_json(query(quarters=str(summaries.MAX_QUARTERS), breakdown="strand"))] * few),
         (f"disclosure control alone: {len(grid)} x {len(columns)} table with totals",
          [lambda: disclosure.protect(grid)] * repeat),
+        ("summaries: default, downloaded as CSV", [as_download(default, "csv")] * repeat),
+        ("summaries: default, downloaded as Excel", [as_download(default, "xlsx")] * few),
+        ("summaries: default, downloaded as the one-page PDF", [as_download(default, "pdf")] * few),
     ]
     plan[1][1][0]()  # warm up
     timings = []
@@ -671,7 +670,8 @@ def summary_timings(db: Database, repeat: int = 30, say: Callable[[str], None] =
             started = time.perf_counter()
             result = call()
             seconds.append(time.perf_counter() - started)
-            sizes.append(len(result.encode()) if isinstance(result, str) else 0)
+            sizes.append(len(result.encode()) if isinstance(result, str) else
+                         len(result) if isinstance(result, bytes) else 0)
         timings.append(_timing(name, seconds, sizes))
     return timings
 

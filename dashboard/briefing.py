@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from pathlib import Path
 
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -27,6 +26,7 @@ from . import audit
 from . import meetings as meetings_domain
 from .access import Purpose, RecordFilters, Viewer, highest_marking, visible
 from .calendar import CalendarEvent
+from .documents import laid_out, template_environment
 from .exports import file_safe_marking
 from .models import AppSetting, Area, Incident, Organisation, TensionAssessment
 from .overview import (
@@ -48,7 +48,6 @@ from .static_map import summary as map_summary
 from .static_map import tension_map_svg
 from .surges import RULE_TEXT, Band
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Without a next meeting on record, actions falling due in the next quarter are listed.
 DEFAULT_HORIZON_DAYS = 91
 MAP_LEVEL_FROM = 3  # the table beside the map lists districts at this level or higher
@@ -393,20 +392,12 @@ def _change(now: int, before: int) -> str:
 
 @lru_cache(maxsize=1)
 def _environment():
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["day"] = lambda d: day_text(d) if d else ""
-    env.filters["short_day"] = lambda d: f"{d.day} {d:%b %Y}" if d else ""
-    env.filters["num"] = lambda n: f"{n:,}"
-    env.filters["change"] = _change
-    return env
+    return template_environment({
+        "day": lambda d: day_text(d) if d else "",
+        "short_day": lambda d: f"{d.day} {d:%b %Y}" if d else "",
+        "num": lambda n: f"{n:,}",
+        "change": _change,
+    })
 
 
 def render_html(pack: BriefingPack) -> str:
@@ -452,13 +443,6 @@ def _event_where(event: CalendarEvent) -> str:
     return event.where()
 
 
-def _no_fetch(url: str, *args, **kwargs):
-    """WeasyPrint's URL fetcher: the pack is self-contained, so nothing may be fetched."""
-    raise ValueError(f"The briefing pack fetches nothing ({url!r} refused).")
-
-
 def render_pdf(pack: BriefingPack) -> bytes:
     """The same page as a PDF (A4), through WeasyPrint, with no network access."""
-    from weasyprint import HTML
-
-    return HTML(string=render_html(pack), base_url=None, url_fetcher=_no_fetch).write_pdf()
+    return laid_out(render_html(pack)).write_pdf()

@@ -23,7 +23,6 @@ import re
 from dataclasses import dataclass, replace
 from datetime import UTC, date
 from functools import lru_cache
-from pathlib import Path
 
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -32,10 +31,12 @@ from . import audit
 from . import summaries as summaries_domain
 from .access import Viewer
 from .briefing import HANDLING, TLP_COLOURS
+from .documents import laid_out, template_environment
 from .exports import (
     REASON_MAX_LENGTH,
     REASON_MESSAGE,
     REASON_MIN_LENGTH,
+    ExportError,
     escape_cell,
     file_safe_marking,
 )
@@ -43,7 +44,6 @@ from .geography import read_districts
 from .reference import DEFAULT_CATEGORIES, Marking
 from .summaries import BREAKDOWN_LABELS, GEOGRAPHY_LABELS, Breakdown, Geography, Summary
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 AUDIT_ACTION = "summary-exported"
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -65,13 +65,12 @@ _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 PDF_FONT_SIZES = (9.0, 8.25, 7.5, 6.75, 6.0, 5.25)
 
 
-class SummaryExportError(ValueError):
+class SummaryExportError(ExportError):
     """The download cannot be made: `field` is the form field to point at ("reason" or
     "format") and the message says what to do."""
 
     def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
         self.message = message
 
 
@@ -400,17 +399,9 @@ def _css_string(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _environment():
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["cell"] = _cell_text
-    return env
+    return template_environment({
+        "cell": _cell_text,
+    })
 
 
 def render_html(summary: Summary, areas: Summary | None = None, *, font_size: float = PDF_FONT_SIZES[0]) -> str:
@@ -485,21 +476,14 @@ def render_html(summary: Summary, areas: Summary | None = None, *, font_size: fl
     )
 
 
-def _no_fetch(url: str, *args, **kwargs):
-    """WeasyPrint's URL fetcher: the page is self-contained, so nothing may be fetched."""
-    raise ValueError(f"The summary PDF fetches nothing ({url!r} refused).")
-
 
 def pdf_bytes(summary: Summary, areas: Summary | None = None) -> bytes:
     """The one-page summary as a tagged A4 PDF, through WeasyPrint with no network access. The
     text is made smaller, step by step, until the page holds everything (a long period, many
     categories). `areas`: as for `render_html`."""
-    from weasyprint import HTML
-
     document = None
     for size in PDF_FONT_SIZES:
-        html = render_html(summary, areas, font_size=size)
-        document = HTML(string=html, base_url=None, url_fetcher=_no_fetch).render()
+        document = laid_out(render_html(summary, areas, font_size=size))
         if len(document.pages) == 1:
             break
     return document.write_pdf(pdf_tags=True)  # tagged, so screen readers get headings and tables

@@ -74,5 +74,7 @@ def test_summary_bench_times_the_national_summaries(tmp_path):
     assert default.runs == 3 and default.p95_ms >= default.p50_ms > 0
     assert default.max_bytes > 1_000  # the API's JSON of a whole summary was made
     assert any(name.startswith("disclosure control alone: 65 x") for name in results)
-    assert len(results) == 7
+    pdf = results["summaries: default, downloaded as the one-page PDF"]
+    assert pdf.max_bytes > 1_000  # a real PDF was made, through the download's own function
+    assert len(results) == 10
     db.dispose()
