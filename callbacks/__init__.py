@@ -5,11 +5,13 @@ from __future__ import annotations
 import dash
 
 from . import (
+    account,
     action_form,
     actions,
     alerts,
     api_tokens,
     assessment,
+    audit_log,
     briefing,
     calendar,
     incident,
@@ -43,3 +45,5 @@ def register(app: dash.Dash) -> None:
     summaries.register(app)
     library.register(app)
     api_tokens.register(app)
+    audit_log.register(app)
+    account.register(app)

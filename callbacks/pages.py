@@ -13,11 +13,13 @@ from dashboard.web import current_viewer, demo_mode
 from layouts import not_found, shell
 
 from . import (
+    account,
     action_form,
     actions,
     alerts,
     api_tokens,
     assessment,
+    audit_log,
     briefing,
     calendar,
     incident,
@@ -101,7 +103,10 @@ PAGES = [
          path_template="/actions/<action_id>"),
     Page("deleted", "/deleted", "Deleted records", "Deleted records", ADMINS, incident.deleted_page,
          in_nav=False),
+    Page("audit", "/admin/audit", "Audit log", "Audit log", ADMINS, audit_log.page),
     Page("access", "/access", "Your access", "Your access", EVERYONE, my_access.page),
+    Page("password", "/account/password", "Change your password", "Change your password", EVERYONE, account.page,
+         in_nav=False),
 ]
 
 
