@@ -810,7 +810,10 @@ class ApiToken(Base):
 
 
 class AuditEvent(Base):
-    """Append-only (the migration adds database triggers that refuse UPDATE and DELETE)."""
+    """Append-only (the migration adds database triggers that refuse UPDATE and DELETE), and
+    tamper-evident: each entry carries the SHA-256 of its contents and of the entry before it
+    (prev_hash; 64 zeros for the first), so a changed, removed or inserted entry breaks the
+    chain (dashboard.audit.verify). Ids and hashes are given when the entry is flushed."""
 
     __tablename__ = "audit_events"
 
@@ -824,3 +827,12 @@ class AuditEvent(Base):
     ip_address: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict | None] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    @classmethod
+    def __declare_last__(cls) -> None:
+        # Every new entry, however it is added, is chained when its session flushes.
+        from .audit import install_chaining
+
+        install_chaining()
