@@ -311,6 +311,43 @@ def _date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date (use YYYY-MM-DD)") from None
 
 
+def cmd_backup(args, settings: Settings) -> int:
+    from . import backup
+
+    try:
+        backup.backup(_database(settings), args.file, overwrite=args.overwrite)
+    except backup.BackupError as exc:
+        raise CommandError(str(exc)) from None
+    return 0
+
+
+def cmd_restore(args, settings: Settings) -> int:
+    from . import backup
+
+    try:
+        if args.check:
+            header = backup.check(args.file)
+            print(f"{args.file} is a complete backup of {header.rows:,} rows, made "
+                  f"{header.created_at:%d %b %Y %H:%M} UTC from {header.backend} at schema {header.schema}.")
+            return 0
+        backup.restore(_database(settings), args.file, replace=args.replace)
+    except backup.BackupError as exc:
+        raise CommandError(str(exc)) from None
+    return 0
+
+
+def cmd_verify_audit(args, settings: Settings) -> int:
+    from . import audit
+
+    with _ready_database(settings).session() as session:
+        result = audit.verify(session)
+    if result.ok:
+        print(result.problem)
+        return 0
+    print(result.problem, file=sys.stderr)
+    return EXIT_FAILURE
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m dashboard",
@@ -412,6 +449,43 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("list-tokens", help="list API tokens: user, name, prefix, last use, expiry, status")
     p.set_defaults(handler=cmd_list_tokens)
+
+    p = commands.add_parser(
+        "verify-audit",
+        help="check the audit log's hash chain; exit status 1 naming the first broken entry",
+        description="Recompute every audit entry's hash and check that each follows the one before, with no "
+        "entry missing. Prints that the log is intact (with the newest entry's id and hash, worth keeping "
+        "elsewhere: removing entries from the end can only be noticed against it), or names the first altered, "
+        "missing or out-of-place entry and exits with status 1.",
+    )
+    p.set_defaults(handler=cmd_verify_audit)
+
+    p = commands.add_parser(
+        "backup",
+        help="write every record to one file (gzip JSON lines; holds personal data)",
+        description="Write every record of the database to FILE from one consistent snapshot: a gzip file of "
+        "JSON lines that restores into SQLite or PostgreSQL. The file holds personal data and restricted records "
+        "and is made readable by its owner only: keep it as safe as the database. Audited. Exit status 0 when "
+        "written, 2 when refused (no file is written).",
+    )
+    p.add_argument("file", metavar="FILE", help="the file to write, e.g. dashboard-2026-11-24.jsonl.gz")
+    p.add_argument("--overwrite", action="store_true", help="replace FILE if it already exists")
+    p.set_defaults(handler=cmd_backup)
+
+    p = commands.add_parser(
+        "restore",
+        help="restore a backup into a new database (all or nothing)",
+        description="Check FILE whole, then restore every record in one transaction: complete or not at all. "
+        "The database must be new or hold only the reference data (init-db) unless --replace, and the backup "
+        "must be at this version's schema. Sign-in sessions open in the backup are ended. Audited. Exit status "
+        "0 when restored, 2 when refused (nothing is changed).",
+    )
+    p.add_argument("file", metavar="FILE", help="a file made by the backup command")
+    p.add_argument("--replace", action="store_true",
+                   help="first delete every record already in the database (in the same transaction)")
+    p.add_argument("--check", action="store_true",
+                   help="only check that FILE is a complete backup this version can restore; change nothing")
+    p.set_defaults(handler=cmd_restore)
     return parser
 
 
