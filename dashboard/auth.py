@@ -94,23 +94,37 @@ def authenticate(
         and user.organisation.membership_status == MembershipStatus.ACTIVE
     )
     if allowed:
-        throttle.failures = 0
-        throttle.window_started_at = None
-        throttle.locked_until = None
-        throttle.lock_count = 0
+        _reset(throttle)
         user.last_login_at = now
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         audit.record(session, "sign-in", user_id=user.id, actor=email, ip_address=ip_address)
         return SignInResult(user)
 
+    return _count_failure(session, settings, throttle, user, email, ip_address, now, "sign-in failed",
+                          GENERIC_FAILURE)
+
+
+def _count_failure(
+    session: Session,
+    settings: Settings,
+    throttle: LoginThrottle,
+    user: User | None,
+    email: str,
+    ip_address: str | None,
+    now: datetime,
+    action: str,
+    message: str,
+) -> SignInResult:
+    """Count a wrong password against the account (at sign-in, or when changing the password),
+    locking it after `lockout_threshold` failures in `lockout_window`."""
     if throttle.window_started_at is None or now - throttle.window_started_at > settings.lockout_window:
         throttle.window_started_at = now
         throttle.failures = 0
     throttle.failures += 1
     audit.record(
         session,
-        "sign-in failed",
+        action,
         user_id=user.id if user else None,
         actor=email,
         ip_address=ip_address,
@@ -135,7 +149,14 @@ def authenticate(
             f"Too many failed attempts for this account. Try again in {_minutes(lock)}.",
             locked_for=lock,
         )
-    return SignInResult(None, GENERIC_FAILURE)
+    return SignInResult(None, message)
+
+
+def _reset(throttle: LoginThrottle) -> None:
+    throttle.failures = 0
+    throttle.window_started_at = None
+    throttle.locked_until = None
+    throttle.lock_count = 0
 
 
 def start_session(
@@ -170,9 +191,12 @@ class ResolvedSession:
 
 
 def resolve_session(
-    session: Session, settings: Settings, token: str, *, now: datetime | None = None
+    session: Session, settings: Settings, token: str, *, now: datetime | None = None, touch: bool = True
 ) -> ResolvedSession:
-    """The user behind a session token, ending the session if it has timed out."""
+    """The user behind a session token, ending the session if it has timed out.
+
+    `touch=False` peeks: the request does not count as activity (the idle warning's status
+    check must not keep the session alive by asking how long it has left)."""
     now = now or utcnow()
     row = session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))
     if row is None:
@@ -202,9 +226,47 @@ def resolve_session(
             detail={"reason": reason},
         )
         return ResolvedSession(None, reason)
-    if now - row.last_seen_at >= TOUCH_INTERVAL:
+    if touch and now - row.last_seen_at >= TOUCH_INTERVAL:
         row.last_seen_at = now
     return ResolvedSession(user)
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    """How long an open session has left, in whole seconds (rounded down, never below 0)."""
+
+    idle_seconds: int  # until the idle timeout, unless there is activity first
+    absolute_seconds: int  # until the absolute lifetime ends, whatever happens
+
+
+def session_time_left(
+    session: Session,
+    settings: Settings,
+    token: str,
+    *,
+    keep_alive: bool = False,
+    now: datetime | None = None,
+) -> TimeLeft | None:
+    """How long the open session behind `token` has left; None when there is no open session.
+
+    `keep_alive=True` is the user's "stay signed in": it marks the session as active now,
+    whatever TOUCH_INTERVAL says. It never revives a session that has already timed out:
+    call `resolve_session` first (the web layer does, on every request)."""
+    now = now or utcnow()
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))
+    if row is None or row.ended_at is not None:
+        return None
+    idle_left = settings.idle_timeout - (now - row.last_seen_at)
+    absolute_left = settings.absolute_timeout - (now - row.created_at)
+    if idle_left.total_seconds() < 0 or absolute_left.total_seconds() < 0:
+        return None
+    if keep_alive:
+        row.last_seen_at = now
+        idle_left = settings.idle_timeout
+    return TimeLeft(
+        idle_seconds=max(0, int(idle_left.total_seconds())),
+        absolute_seconds=max(0, int(absolute_left.total_seconds())),
+    )
 
 
 def end_session(session: Session, token: str, reason: str = "signed out") -> int | None:
@@ -227,20 +289,87 @@ def end_all_sessions(session: Session, user_id: int, reason: str) -> int:
     return result.rowcount or 0
 
 
-def set_password(session: Session, user: User, new_password: str) -> None:
-    """Set a password that meets the policy, and end every session the user had."""
-    check_policy(new_password, email=user.email, name=user.name)
+WRONG_CURRENT_PASSWORD = "The current password is wrong."  # noqa: S105 - a message, not a password
+
+
+class CurrentPasswordError(ValueError):
+    """The current password given to change it was wrong, or the account is locked."""
+
+    def __init__(self, message: str, locked_for: timedelta | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.locked_for = locked_for
+
+
+def set_password(session: Session, user: User, new_password: str) -> int:
+    """Set a password that meets the policy, and end every session the user had; returns how
+    many sessions ended."""
+    organisation = user.organisation.name if user.organisation else ""
+    check_policy(new_password, email=user.email, name=user.name, organisation=organisation)
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
-    end_all_sessions(session, user.id, "password changed")
+    return end_all_sessions(session, user.id, "password changed")
 
 
-def change_password(session: Session, user: User, current: str, new_password: str) -> None:
-    """A user's own change: the current password is required."""
-    if not verify_password(user.password_hash, current):
-        raise ValueError("Your current password is not right.")
-    set_password(session, user, new_password)
-    audit.record(session, "password changed", user_id=user.id, actor=user.email)
+def check_current_password(
+    session: Session,
+    settings: Settings,
+    user: User,
+    password: str,
+    *,
+    ip_address: str | None = None,
+    now: datetime | None = None,
+) -> SignInResult:
+    """A signed-in user proving their password again (to change it). A wrong one counts towards
+    the same lockout as a failed sign-in, and a locked account is refused as at sign-in. Nothing
+    is reset on success: the change itself does that."""
+    now = now or utcnow()
+    throttle = _throttle(session, normalise_email(user.email))
+    if throttle.locked_until and throttle.locked_until > now:
+        verify_password(None, password)  # same work as a real check
+        wait = throttle.locked_until - now
+        audit.record(session, "password change refused (locked)", user_id=user.id, actor=user.email,
+                     ip_address=ip_address)
+        return SignInResult(
+            None,
+            f"Too many failed attempts for this account. Try again in {_minutes(wait)}.",
+            locked_for=wait,
+        )
+    if verify_password(user.password_hash, password):
+        return SignInResult(user)
+    return _count_failure(session, settings, throttle, user, normalise_email(user.email), ip_address, now,
+                          "password change failed", WRONG_CURRENT_PASSWORD)
+
+
+def change_password(
+    session: Session,
+    user: User,
+    current: str,
+    new_password: str,
+    *,
+    settings: Settings | None = None,
+    ip_address: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """A user's own change: the current password is required. Ends every session of the user,
+    the one making the change too (the caller starts a new one for it); returns how many ended.
+
+    Raises CurrentPasswordError for a wrong current password (with `settings`, counted towards
+    the lockout: catch it inside the database session so the count is kept) and
+    PasswordPolicyError for a new password the policy refuses."""
+    if settings is not None:
+        checked = check_current_password(session, settings, user, current, ip_address=ip_address, now=now)
+        if not checked.ok:
+            raise CurrentPasswordError(checked.message, checked.locked_for)
+    elif not verify_password(user.password_hash, current):
+        raise CurrentPasswordError(WRONG_CURRENT_PASSWORD)
+    ended = set_password(session, user, new_password)
+    throttle = session.get(LoginThrottle, normalise_email(user.email))
+    if throttle is not None:
+        _reset(throttle)
+    audit.record(session, "password changed", user_id=user.id, actor=user.email, ip_address=ip_address,
+                 detail={"sessions_ended": ended})
+    return ended
 
 
 def disable_user(session: Session, user: User, *, by: User | None = None) -> None:

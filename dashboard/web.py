@@ -17,6 +17,8 @@ from flask import (
     Response,
     current_app,
     g,
+    has_request_context,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -51,13 +53,13 @@ SELF_AUTHENTICATING_BLUEPRINTS = frozenset({"api"})
 STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 
 TIMEOUT_MESSAGES = {
-    "idle": "You were signed out after 30 minutes without activity. Please sign in again.",
+    "idle": "You were signed out after {idle} without activity. Please sign in again.",
     "expired": "Your session reached its 12-hour limit. Please sign in again.",
     "disabled": "Your session has ended. Please sign in again.",
     "password changed": "Your password was changed, so you were signed out everywhere.",
     "user disabled": "Your session has ended. Please sign in again.",
     "signed out everywhere": "You were signed out everywhere. Please sign in again.",
-    "ended": "Your session has ended, for example after 30 minutes without activity. Please sign in again.",
+    "ended": "Your session has ended, for example after {idle} without activity. Please sign in again.",
 }
 
 
@@ -111,6 +113,16 @@ class LoginForm(FlaskForm):
     )
 
 
+def _duration(span: timedelta) -> str:
+    """A session limit in words: "30 minutes", "1 hour", "90 seconds"."""
+    seconds = int(span.total_seconds())
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} seconds"
+
+
 def safe_next(target: str | None) -> str:
     """Follow `next` only to a path on this site (a single leading slash, no scheme or host)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -133,7 +145,8 @@ def login():
     form = LoginForm()
     next_url = safe_next(request.values.get("next"))
     errors: list[tuple[str, str]] = []
-    notice = TIMEOUT_MESSAGES.get(request.args.get("reason", ""), "")
+    notice = TIMEOUT_MESSAGES.get(request.args.get("reason", ""), "").format(
+        idle=_duration(extension().settings.idle_timeout))
     if request.args.get("signed_out"):
         notice = "You have signed out."
     status = 200
@@ -213,6 +226,45 @@ def logout():
     return redirect(url_for("auth.login", signed_out=1))
 
 
+WARNING_LEAD = timedelta(minutes=2)  # the idle warning appears this long before the timeout
+NOT_ACTIVITY_ENDPOINTS = frozenset({"auth.session_status"})
+
+
+def warning_lead(idle_timeout: timedelta) -> timedelta:
+    """How long before the idle timeout the browser warns: two minutes, or half of a shorter timeout
+    (so a one-minute timeout still warns 30 seconds ahead, above the 20 seconds WCAG 2.2.1 asks)."""
+    return min(WARNING_LEAD, idle_timeout / 2)
+
+
+def _time_left(keep_alive: bool) -> Response:
+    """The idle warning's answer: seconds left and the timings, as JSON (401 without a session)."""
+    ext = extension()
+    time_left = None
+    if current_user.is_authenticated:
+        with ext.db.session() as s:
+            time_left = auth.session_time_left(s, ext.settings, current_user.token, keep_alive=keep_alive)
+    if time_left is None:
+        return Response(json.dumps({"error": "Sign in required."}), 401, mimetype="application/json")
+    return jsonify(
+        seconds_left=time_left.idle_seconds,
+        absolute_seconds_left=time_left.absolute_seconds,
+        idle_seconds=int(ext.settings.idle_timeout.total_seconds()),
+        warning_seconds=int(warning_lead(ext.settings.idle_timeout).total_seconds()),
+    )
+
+
+@bp.route("/session/status", methods=["GET"])
+def session_status():
+    """How long this session has left; asking does not count as activity."""
+    return _time_left(keep_alive=False)
+
+
+@bp.route("/session/keepalive", methods=["POST"])
+def session_keepalive():
+    """The "stay signed in" button: marks the session as active now (CSRF-protected like every POST)."""
+    return _time_left(keep_alive=True)
+
+
 @bp.route("/health")
 def health():
     """Liveness and database reachability; reveals nothing else."""
@@ -226,8 +278,10 @@ def health():
 
 def _load_user(token: str):
     ext = extension()
+    # Asking how long the session has left is not activity (else the question would answer itself).
+    touch = not (has_request_context() and request.endpoint in NOT_ACTIVITY_ENDPOINTS)
     with ext.db.session() as s:
-        resolved = auth.resolve_session(s, ext.settings, token)
+        resolved = auth.resolve_session(s, ext.settings, token, touch=touch)
         if resolved.user is None:
             g.session_end_reason = resolved.ended_reason
             return None
