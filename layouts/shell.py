@@ -54,6 +54,9 @@ def frame(viewer: Viewer, pages: list[dict], demo: bool) -> html.Div:
             html.Span(viewer.name, className="fw-semibold", id="shell-user-name"),
             html.Span(f" · {viewer.organisation_name}", id="shell-user-org"),
             html.Span(f" · {ROLE_LABELS.get(Role(viewer.role), viewer.role)}", id="shell-user-role"),
+            html.Span(" · "),
+            dcc.Link("Change your password", href="/account/password", id="shell-password-link",
+                     style={"textDecoration": "underline", "textUnderlineOffset": "0.2em"}),
         ],
         className="shell-user me-3",
     )

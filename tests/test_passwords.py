@@ -115,3 +115,44 @@ def test_verify_is_false_without_a_hash_or_with_a_damaged_one():
     assert verify_password("", TEST_PASSWORD) is False
     assert verify_password("not-a-hash", TEST_PASSWORD) is False
     assert verify_password("plain text stored by mistake", "plain text stored by mistake") is False
+
+
+# --- the wording of each refusal, and the words of the user's own organisation and name -------------
+
+
+def test_each_refusal_says_what_is_wrong_in_the_users_words():
+    assert refused("too-short") == "Your new password must be at least 12 characters long (it is 9)."
+    assert refused(passphrase(130)) == "Your new password must be at most 128 characters long (it is 130)."
+    assert refused("password1234") == (
+        "Your new password is too common: it is on a list of passwords that attackers try first."
+    )
+    assert "must not be built on the name of the partnership" in refused("midlands2026!")
+
+
+def test_partnership_words_do_not_count_towards_the_twelve_characters():
+    # "midlands" plus 9 more characters: too little besides the word.
+    assert "mostly the word 'midlands'" in refused("midlands rocks 99")
+    # A long passphrase that merely mentions it is fine.
+    check_policy("we walked the midlands canal towpath in june")
+
+
+@pytest.mark.parametrize("password", ["TheMidlandsPartnership!!", "my safe communities initiative login"])
+def test_the_partnerships_own_name_is_refused_anywhere(password):
+    assert "contains the name of the partnership" in refused(password)
+
+
+def test_the_users_organisation_words_are_refused_when_the_password_is_built_on_them():
+    message = refused("refugee charity 26", organisation="Test Refugee Charity")
+    assert "too easy to guess" in message and "your organisation" in message
+    check_policy("refugee charity 26")  # without the organisation, nothing to refuse
+    check_policy("the refugee charity runs a choir on fridays", organisation="Test Refugee Charity")
+
+
+def test_the_users_full_name_is_refused_anywhere_in_the_password():
+    assert "must not contain your name" in refused(
+        "zebedee quarrington likes long walks", name="Zebedee Quarrington")
+    check_policy("zebedee quarrington likes long walks")
+
+
+def test_sixty_four_characters_and_any_symbols_are_accepted():
+    check_policy(("Über-quiet otters, 17 brass lanterns; frozen quarries at dawn! " * 2)[:64])
