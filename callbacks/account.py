@@ -22,7 +22,7 @@ from dashboard.web import SignedInUser, extension, get_db
 from layouts import account as layout
 
 from .common import require_viewer
-from .record_forms import clicked, client_address
+from .record_forms import clicked, client_address, focus_when_shown
 
 EVERYONE = frozenset(Role)
 
@@ -81,29 +81,7 @@ def register(app: dash.Dash) -> None:
         }
 
     # Focus follows the answer: the error summary when it shows problems, the confirmation once done.
-    app.clientside_callback(
-        """
-        function(summary, done) {
-            var changed = (window.dash_clientside.callback_context.triggered || []).map(function(t) {
-                return t.prop_id;
-            });
-            var id = null;
-            if (changed.indexOf('SUMMARY.children') >= 0 && summary && summary.length) {
-                id = 'SUMMARY';
-            } else if (changed.indexOf('DONE.children') >= 0 && done && done.length) {
-                id = 'DONE';
-            }
-            if (id) {
-                setTimeout(function() {
-                    var el = document.getElementById(id);
-                    if (el && !el.hidden) { el.focus(); }
-                }, 50);
-            }
-            return window.dash_clientside.no_update;
-        }
-        """.replace("SUMMARY", layout.SUMMARY_ID).replace("DONE", layout.DONE_ID),
-        Output(f"{layout.PREFIX}-focus-sink", "children"),
-        Input(layout.SUMMARY_ID, "children"),
-        Input(layout.DONE_ID, "children"),
-        prevent_initial_call=True,
-    )
+    focus_when_shown(app, f"{layout.PREFIX}-focus-sink", [
+        (layout.SUMMARY_ID, "children", layout.SUMMARY_ID),
+        (layout.DONE_ID, "children", layout.DONE_ID),
+    ])

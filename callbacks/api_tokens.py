@@ -17,7 +17,13 @@ from dashboard.web import extension, get_db
 from layouts import api_tokens as layout
 
 from .common import require_viewer
-from .record_forms import ask_to_confirm, clicked, client_address, confirmed_delete
+from .record_forms import (
+    ask_to_confirm,
+    clicked,
+    client_address,
+    confirmed_delete,
+    focus_when_shown,
+)
 
 PREFIX = layout.PREFIX
 ADMINS = frozenset({Role.ADMIN})
@@ -186,30 +192,7 @@ def register(app: dash.Dash) -> None:
     )
 
     # Focus follows the change: the error summary when it appears, the new token's panel when shown.
-    app.clientside_callback(
-        """
-        function(summary, panel) {
-            var changed = (window.dash_clientside.callback_context.triggered || []).map(function(t) {
-                return t.prop_id;
-            });
-            var id = null;
-            if (changed.indexOf('PREFIX-form-errors.children') >= 0 && summary && summary.length) {
-                id = 'PREFIX-form-errors';
-            } else if (changed.indexOf('PREFIX-new.children') >= 0 && panel &&
-                       (panel.length === undefined || panel.length)) {
-                id = 'PREFIX-new-heading';
-            }
-            if (id) {
-                setTimeout(function() {
-                    var el = document.getElementById(id);
-                    if (el && !el.hidden) { el.focus(); }
-                }, 50);
-            }
-            return window.dash_clientside.no_update;
-        }
-        """.replace("PREFIX", PREFIX),
-        Output(f"{PREFIX}-focus-sink", "children"),
-        Input(f"{PREFIX}-form-errors", "children"),
-        Input(f"{PREFIX}-new", "children"),
-        prevent_initial_call=True,
-    )
+    focus_when_shown(app, f"{PREFIX}-focus-sink", [
+        (f"{PREFIX}-form-errors", "children", f"{PREFIX}-form-errors"),
+        (f"{PREFIX}-new", "children", f"{PREFIX}-new-heading"),
+    ])

@@ -6,7 +6,8 @@ callbacks/statement.py). Each page registers its own callbacks; these are only t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 from dash import Input, Output, ctx, no_update
@@ -273,31 +274,46 @@ def edit_page(viewer, raw_id, *, get: Callable, choices: Callable, render: Calla
                        load=lambda session, who, _record, _view: choices(session, who))
 
 
-def focus_on_change(app, prefix: str) -> None:
-    """Move focus to `<prefix>-form-errors` when the error summary appears, and to
-    `<prefix>-form-heading` when an edit starts (`<prefix>-editing` is set), so that keyboard and
-    screen-reader users land where the change is. Needs a `<prefix>-focus-sink` element."""
+def focus_when_shown(app, sink_id: str, targets: Sequence[tuple[str, str, str]]) -> None:
+    """Move focus where a change appears: for each (component id, property, id to focus), when
+    that property changes to something (an error summary's children, a flag set), focus moves to
+    the element to focus, so keyboard and screen-reader users land where the change is. Needs a
+    `sink_id` element for the clientside callback's output."""
+    watched = [f"{component}.{prop}" for component, prop, _focus in targets]
     app.clientside_callback(
         """
-        function(summary, editing) {
-            var trig = (window.dash_clientside.callback_context.triggered || [])[0] || {};
-            var id = null;
-            if (trig.prop_id === 'PREFIX-form-errors.children' && summary && summary.length) {
-                id = 'PREFIX-form-errors';
-            } else if (trig.prop_id === 'PREFIX-editing.data' && editing) {
-                id = 'PREFIX-form-heading';
-            }
-            if (id) {
-                setTimeout(function() {
-                    var el = document.getElementById(id);
-                    if (el && !el.hidden) { el.focus(); }
-                }, 50);
+        function() {
+            var values = Array.prototype.slice.call(arguments);
+            var watched = WATCHED, focus = FOCUS;
+            var changed = (window.dash_clientside.callback_context.triggered || []).map(function(t) {
+                return t.prop_id;
+            });
+            for (var at = 0; at < watched.length; at++) {
+                var value = values[at];
+                if (changed.indexOf(watched[at]) >= 0 && value &&
+                        (value.length === undefined || value.length > 0)) {
+                    var target = focus[at];
+                    setTimeout(function() {
+                        var el = document.getElementById(target);
+                        if (el && !el.hidden) { el.focus(); }
+                    }, 50);
+                    break;
+                }
             }
             return window.dash_clientside.no_update;
         }
-        """.replace("PREFIX", prefix),
-        Output(f"{prefix}-focus-sink", "children"),
-        Input(f"{prefix}-form-errors", "children"),
-        Input(f"{prefix}-editing", "data"),
+        """.replace("WATCHED", json.dumps(watched)).replace("FOCUS", json.dumps([f for _c, _p, f in targets])),
+        Output(sink_id, "children"),
+        *(Input(component, prop) for component, prop, _focus in targets),
         prevent_initial_call=True,
     )
+
+
+def focus_on_change(app, prefix: str) -> None:
+    """Move focus to `<prefix>-form-errors` when the error summary appears, and to
+    `<prefix>-form-heading` when an edit starts (`<prefix>-editing` is set). Needs a
+    `<prefix>-focus-sink` element."""
+    focus_when_shown(app, f"{prefix}-focus-sink", [
+        (f"{prefix}-form-errors", "children", f"{prefix}-form-errors"),
+        (f"{prefix}-editing", "data", f"{prefix}-form-heading"),
+    ])
