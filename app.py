@@ -19,6 +19,8 @@ from dashboard.api import init_api
 from dashboard.briefing_web import bp as briefing_bp
 from dashboard.config import Settings
 from dashboard.database import Database, schema_is_current
+from dashboard.invitations_web import bp as activation_bp
+from dashboard.two_factor_web import bp as two_factor_bp
 from dashboard.web import allow_dash_inline_scripts, init_server
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
@@ -32,6 +34,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     server = Flask(__name__, template_folder=None, static_folder=None)
     init_server(server, settings, db)
+    server.register_blueprint(activation_bp)  # a new user's one-time activation link: /activate/<token>
+    server.register_blueprint(two_factor_bp)  # the second factor: at sign-in, enrolment, recovery codes
     server.register_blueprint(briefing_bp)  # the chair's briefing pack: /briefing/pack(.pdf)
     init_api(server)  # the read-only API: /api/v1/summary, /api/v1/openapi.json (bearer tokens)
 

@@ -8,6 +8,9 @@ from . import (
     account,
     action_form,
     actions,
+    admin,
+    admin_organisations,
+    admin_users,
     alerts,
     api_tokens,
     assessment,
@@ -20,6 +23,7 @@ from . import (
     meetings,
     my_access,
     overview,
+    retention,
     since_meeting,
     statement,
     summaries,
@@ -47,3 +51,7 @@ def register(app: dash.Dash) -> None:
     api_tokens.register(app)
     audit_log.register(app)
     account.register(app)
+    admin.register(app)
+    admin_organisations.register(app)
+    admin_users.register(app)
+    retention.register(app)

@@ -181,6 +181,10 @@ class Settings:
     public_url: str | None = None
     # How often the app itself checks for alerts (0: never; use `check-alerts` from a timer).
     alert_check_minutes: int = 15
+    # How long a new user's activation link works, in days.
+    invitation_days: int = 7
+    # After how many months a record's personal fields come up for review (dashboard/retention.py).
+    retention_months: int = 24
     testing: bool = False
 
     @classmethod
@@ -207,6 +211,8 @@ class Settings:
             map_tiles_url=_tiles_url(env),
             **_smtp(env),
             alert_check_minutes=_int(env, "ALERT_CHECK_MINUTES", 15, 0, 24 * 60),
+            invitation_days=_int(env, "INVITATION_DAYS", 7, 1, 30),
+            retention_months=_int(env, "RETENTION_MONTHS", 24, 1, 240),
         )
         return replace(settings, **overrides) if overrides else settings
 

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -203,8 +204,49 @@ class User(Base):
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # When the person set their password from their invitation; None while the invitation is
+    # open (an account that was never activated cannot sign in, whatever its status). An invitation
+    # sets it to None explicitly; accounts made any other way are active from their creation.
+    activated_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    # The TOTP second factor (dashboard/two_factor.py): the shared secret, encrypted with a key
+    # derived from the app's secret key; when it was confirmed (None: not enrolled); and the
+    # last 30-second step accepted, so that a code is never accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
+
+
+class UserInvitation(Base):
+    """A one-time activation link sent to a new user: only a SHA-256 hash of its token is kept.
+    It works once (used_at), until expires_at, unless an admin revokes it or sends a new one."""
+
+    __tablename__ = "user_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class RecoveryCode(Base):
+    """One single-use recovery code for the second factor; only a SHA-256 hash is kept (the
+    codes are random, 80 bits each, shown once at enrolment)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
 
 
 class UserSession(Base):
@@ -347,6 +389,12 @@ class Incident(Base):
     deleted_at: Mapped[datetime | None]
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Retention (dashboard/retention.py): personal fields come up for review once the record is
+    # older than the retention period, or on retain_until when a review kept them; redacted_at
+    # is when they were removed (the figures are kept). Who did either is in the record's
+    # history and the audit log.
+    retain_until: Mapped[date | None] = mapped_column(Date)
+    redacted_at: Mapped[datetime | None]
     # The record's strands (incident_strands) as bits (Strand.bit), so that the figures can
     # filter by strand from their index; kept in step on every flush (rollups.py).
     strand_mask: Mapped[int] = mapped_column(Integer, default=0)
@@ -474,6 +522,9 @@ class TensionAssessment(Base):
     deleted_at: Mapped[datetime | None]
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Retention, as for incidents (dashboard/retention.py).
+    retain_until: Mapped[date | None] = mapped_column(Date)
+    redacted_at: Mapped[datetime | None]
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -31,8 +31,10 @@ from dashboard.models import (
     LoginThrottle,
     Organisation,
     RecordChange,
+    RecoveryCode,
     TensionAssessment,
     User,
+    UserInvitation,
     UserSession,
 )
 from dashboard.reference import Marking
@@ -69,7 +71,11 @@ def seed_everything(db: Database, password_hash: str) -> None:
                          action="created", changes=[{"field": "Title", "before": None, "after": "x", "n": 0.1}]),
             RecordChange(record_type="incident", record_id=red.id, version=2, at=now, action="updated", changes=None),
             AppSetting(key="backup-test", value="yes"),
+            UserInvitation(user_id=people.council_member.id, token_hash="d" * 64, created_at=now,
+                           created_by_id=people.council_admin.id, expires_at=now + timedelta(days=7)),
+            RecoveryCode(user_id=people.council_admin.id, code_hash="c" * 64, created_at=now, used_at=now),
         ])
+        people.council_admin.totp_secret, people.council_admin.totp_last_step = "v1:sealed", 59_000_000
         alert = Alert(key="test-alert", kind="surge", area_code="E08000025", title="A surge", expected=1.0 / 3,
                       observed=7, window_start=TODAY, window_end=TODAY)
         alert.recipients = [AlertRecipient(user_id=people.council_member.id, acknowledged_at=now)]
