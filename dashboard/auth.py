@@ -90,6 +90,7 @@ def authenticate(
     allowed = (
         user is not None
         and matches
+        and user.activated_at is not None  # an invitation still open: the link sets the password
         and user.status == UserStatus.ACTIVE
         and user.organisation.membership_status == MembershipStatus.ACTIVE
     )

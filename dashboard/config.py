@@ -185,6 +185,9 @@ class Settings:
     invitation_days: int = 7
     # After how many months a record's personal fields come up for review (dashboard/retention.py).
     retention_months: int = 24
+    # Roles that must use the TOTP second factor (dashboard/two_factor.py); others may choose to.
+    # Deliberately not read from the environment: the requirement is not an operator's option.
+    second_factor_roles: frozenset[str] = frozenset({"admin", "chair"})
     testing: bool = False
 
     @classmethod

@@ -310,6 +310,7 @@ def web(db, people, tmp_path, monkeypatch):
         {"DASHBOARD_INSTANCE": str(tmp_path / "instance"), "SECRET_KEY": SECRET},
         database_url=db.url,
         testing=True,
+        second_factor_roles=frozenset(),  # see conftest.settings
     )
     return create_app(settings, db)
 

@@ -36,7 +36,8 @@ def web(db, tmp_path, password_hash):
     """The app on a fresh database of each backend, with its people, a resource added by Test Police
     for Birmingham, and the joint party statement."""
     settings = Settings.from_env({"DASHBOARD_INSTANCE": str(tmp_path / "instance"), "SECRET_KEY": SECRET},
-                                 database_url=db.url, testing=True)
+                                 database_url=db.url, testing=True,
+                                 second_factor_roles=frozenset())  # see conftest.settings
     with db.session() as s:
         people = make_people(s, password_hash)
         guide = library.create(s, viewer(s, people.police_member), resource_form())

@@ -34,7 +34,8 @@ def viewer(session, user) -> Viewer:
 def web(db, tmp_path, password_hash):
     """The app on a fresh database of each backend (SQLite and PostgreSQL), with its people."""
     settings = Settings.from_env({"DASHBOARD_INSTANCE": str(tmp_path / "instance"), "SECRET_KEY": SECRET},
-                                 database_url=db.url, testing=True)
+                                 database_url=db.url, testing=True,
+                                 second_factor_roles=frozenset())  # see conftest.settings
     with db.session() as s:
         people = make_people(s, password_hash)
     return create_app(settings, db), db, people
