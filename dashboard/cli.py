@@ -149,6 +149,32 @@ def cmd_create_user(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_invite_user(args, settings: Settings) -> int:
+    from . import invitations
+    from .api_tokens import command_line_viewer
+
+    db = _ready_database(settings)
+    with db.session() as session:
+        org = session.scalar(select(Organisation).where(func.lower(Organisation.name) == args.org.strip().lower()))
+        if org is None:
+            known = ", ".join(session.scalars(select(Organisation.name).order_by(Organisation.name))) or "none yet"
+            raise CommandError(f"--org {args.org!r} is not an organisation (known: {known}).")
+        try:
+            sent = invitations.invite(session, command_line_viewer(), settings, args.name, args.email, org.id,
+                                      args.role, base=settings.public_url or f"http://{settings.host}:{settings.port}")
+        except invitations.InvitationError as exc:
+            option = {"email": "--email", "name": "--name", "organisation": "--org", "role": "--role"}
+            raise CommandError(" ".join(f"{option.get(field, field)}: {message}"
+                                         for field, message in exc.errors.items())) from None
+    emailed, why_not = invitations.send_email(sent, settings)
+    print(f"Invited {sent.name} <{sent.email}> as {sent.role_label} of {sent.organisation}.")
+    print(f"The activation link works once, until {sent.expires_at:%d %b %Y %H:%M} UTC. "
+          + (f"It was e-mailed to {sent.email}." if emailed else f"It was not e-mailed: {why_not}"))
+    print("The link is shown only now and cannot be shown again:")
+    print(sent.link)
+    return 0
+
+
 def cmd_seed_demo(args, settings: Settings) -> int:
     from . import demo
 
@@ -387,6 +413,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--org", required=True, help="the organisation's name, as created with create-org")
     p.add_argument("--role", required=True, choices=[r.value for r in Role])
     p.set_defaults(handler=cmd_create_user)
+
+    p = commands.add_parser(
+        "invite-user",
+        help="make an account and print its one-time activation link",
+        description="Make an account that cannot sign in until the person chooses a password with the "
+        "activation link printed here (and e-mailed when SMTP_HOST is set). The link works once, for "
+        "INVITATION_DAYS days; only its hash is kept.",
+    )
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True, help="the person's full name")
+    p.add_argument("--org", required=True, help="the organisation's name (an active member)")
+    p.add_argument("--role", required=True, choices=[r.value for r in Role])
+    p.set_defaults(handler=cmd_invite_user)
 
     p = commands.add_parser(
         "seed-demo",

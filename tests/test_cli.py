@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from dashboard import cli
 from dashboard.database import Database, schema_is_current
@@ -311,3 +311,31 @@ def test_python_dash_m_dashboard_init_db_works_as_a_real_process(tmp_path):
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Area)) == 65
     db.dispose()
+
+
+def test_invite_user_prints_a_one_time_link_and_the_account_cannot_sign_in_until_it_is_used(ready, run):
+    code, out, err = run("invite-user", "--email", "Nia.New@Leics.Police.Example", "--name", "Nia New",
+                         "--org", "leicestershire police", "--role", "member")
+
+    assert code == 0, err
+    assert "Invited Nia New <nia.new@leics.police.example> as Member of Leicestershire Police." in out
+    assert "It was not e-mailed: E-mail is not set up on this server." in out
+    link = out.strip().splitlines()[-1]
+    assert "/activate/" in link
+    token = link.rsplit("/", 1)[1]
+    [user] = users(ready)
+    assert user.activated_at is None
+    db = Database(ready)
+    with db.session() as session:
+        stored = " ".join(str(v) for row in session.execute(text("SELECT * FROM user_invitations")) for v in row)
+    db.dispose()
+    assert token not in stored  # only its hash is kept
+
+
+def test_invite_user_names_every_wrong_option_and_makes_nothing(ready, run):
+    code, _out, err = run("invite-user", "--email", "not-an-address", "--name", " ", "--org", "Leicestershire Police",
+                          "--role", "member")
+
+    assert code == 2
+    assert "--email:" in err and "--name:" in err
+    assert users(ready) == []
