@@ -1,5 +1,7 @@
 """Tension-assessment pages: the list with its filters, record, view, edit (with the version check
-and the comparison when someone else saved first) and delete."""
+and the comparison when someone else saved first) and delete. A restricted assessment (TLP:AMBER,
+AMBER+STRICT or RED) is shown once the viewer has said why they open it (dashboard.record_views,
+with the helpers of callbacks/incident.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,13 @@ from datetime import date
 import dash
 from dash import Input, Output, State, no_update
 
-from dashboard import assessments
+from dashboard import assessments, record_views
 from dashboard.web import get_db
 from layouts import assessment as layout
 from layouts import record_parts as parts
 
 from . import record_forms as forms
+from .incident import NOT_OPENED, opened_page, register_view_reason, session_token
 from .record_forms import MARKING_SCRIPT, client_address, focus_script, int_list, partner_viewer
 
 FIELDS = layout.FIELD_IDS
@@ -56,22 +59,39 @@ def new_page(viewer, **_query):
     return layout.form_page(choices, assessments.FIELD_LABELS, own_org_id=viewer.organisation_id)
 
 
+def _record(session, viewer, view, done=None):
+    """The assessment's page content: every field and its history."""
+    history = assessments.assessment_history(session, viewer, view.id)
+    return layout.record_page(view, history, assessments.FIELD_LABELS, DONE.get(str(done or ""), ""))
+
+
+def _edit(session, viewer, view):
+    if not view.can_edit:
+        return layout.cannot_edit(view)
+    return layout.form_page(assessments.assessment_choices(session, viewer), assessments.FIELD_LABELS,
+                            assessments.AssessmentForm.from_view(view), editing=view)
+
+
+def _ask(view, page: str, done=None):
+    return layout.view_reason_page(view, {"id": view.id, "page": page, "done": done}, record_views.REASONS,
+                                   record_views.REASON_MAX)
+
+
+def _shown(session, viewer, view, page: str, request: Mapping):
+    return _edit(session, viewer, view) if page == "edit" else _record(session, viewer, view, request.get("done"))
+
+
 def record_page(viewer, assessment_id=None, done=None, **_query):
-    return forms.record_page(
-        viewer, assessment_id, get=assessments.get_assessment, history=assessments.assessment_history,
-        render=lambda view, history: layout.record_page(view, history, assessments.FIELD_LABELS,
-                                                        DONE.get(str(done or ""), "")),
-        not_available=layout.not_available,
-    )
+    return opened_page(viewer, assessment_id, record_type=assessments.RECORD_TYPE, get=assessments.get_assessment,
+                       show=lambda session, view: _record(session, viewer, view, done),
+                       ask=lambda view: _ask(view, "record", done), not_available=layout.not_available)
 
 
 def edit_page(viewer, assessment_id=None, **_query):
-    return forms.edit_page(
-        viewer, assessment_id, get=assessments.get_assessment, choices=assessments.assessment_choices,
-        render=lambda view, choices: layout.form_page(choices, assessments.FIELD_LABELS,
-                                                      assessments.AssessmentForm.from_view(view), editing=view),
-        not_available=layout.not_available, cannot_edit=layout.cannot_edit,
-    )
+    return opened_page(viewer, assessment_id, record_type=assessments.RECORD_TYPE, get=assessments.get_assessment,
+                       show=lambda session, view: _edit(session, viewer, view),
+                       ask=lambda view: _ask(view, "edit"), not_available=layout.not_available,
+                       may=lambda view: view.can_edit, refused=layout.cannot_edit)
 
 
 # --- callbacks ------------------------------------------------------------------------------------------
@@ -113,6 +133,9 @@ def save(viewer, values: Mapping, indicators, evidence, record, version) -> dict
             saved = assessments.create_assessment(session, viewer, form, ip_address=client_address())
             done = "created"
         else:
+            # A conflict's comparison shows the assessment as saved: only after the viewer said why.
+            if not record_views.reason_given(session, viewer, assessments.RECORD_TYPE, int(record), session_token()):
+                raise assessments.AssessmentError(NOT_OPENED.format(noun="assessment"))
             saved = assessments.update_assessment(session, viewer, int(record), int(version), form,
                                                   ip_address=client_address())
             done = "updated"
@@ -136,12 +159,16 @@ def _discard(viewer, record: int) -> dict:
     """The form as the assessment is saved now (the person dropped their changes)."""
     with get_db().session() as session:
         view = assessments.get_assessment(session, viewer, record)
+        if not record_views.reason_given(session, viewer, assessments.RECORD_TYPE, record, session_token()):
+            view = None
     return forms.discarded(view, assessments.AssessmentForm.from_view, FIELDS, layout.GROUPS, _messages,
                            missing=str(assessments.AssessmentNotFoundError()), noun="assessment",
                            more=_indicator_values)
 
 
 def register(app: dash.Dash) -> None:
+    register_view_reason(app, "assessment", assessments.RECORD_TYPE, show=_shown, not_available=layout.not_available)
+
     app.clientside_callback(
         MARKING_SCRIPT,
         Output("assessment-form-recipients-block", "hidden"),

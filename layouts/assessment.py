@@ -234,7 +234,8 @@ def record_page(view, history: Sequence, labels: Mapping[str, str], status: str 
     children = [
         *parts.record_head("assessment", view, status),
         html.P(f"Tension assessment #{view.id}", className="record-caption mb-0"),
-        html.H1(f"{view.area_name}, {parts.day_text(view.assessed_on)}", id="assessment-title"),
+        html.H1(f"{view.area_name}, {parts.day_text(view.assessed_on)}", id="assessment-title",
+                tabIndex="-1"),  # focus lands here once the reason is given
         html.P(level_badge(view.level, view.level_label), className="mb-3"),
         parts.record_actions("assessment", view, "assessment", f"/assessments/{view.id}/edit", "/assessments",
                              "Back to the assessments"),
@@ -244,6 +245,13 @@ def record_page(view, history: Sequence, labels: Mapping[str, str], status: str 
     if view.can_delete:
         children.append(_delete_dialog(view))
     return html.Div(children, className="record-page")
+
+
+def view_reason_page(view, request: Mapping, reasons: Sequence[tuple[str, str]], reason_max: int) -> html.Div:
+    """A restricted assessment before the viewer says why they open it: its reference and marking only."""
+    return parts.view_reason_page("assessment", "Tension assessment", view.id, view.marking, request,
+                                  reasons=reasons, reason_max=reason_max, back_href="/assessments",
+                                  back_text="Back to the assessments")
 
 
 def cannot_edit(view) -> html.Div:

@@ -319,7 +319,7 @@ def record_page(view, history: Sequence, labels: Mapping[str, str], status: str 
     children = [
         *parts.record_head("incident", view, status),
         html.P(f"Incident #{view.id}", className="record-caption mb-0"),
-        html.H1(view.title, id="incident-title"),
+        html.H1(view.title, id="incident-title", tabIndex="-1"),  # focus lands here once the reason is given
         parts.record_actions("incident", view, "incident", f"/incidents/{view.id}/edit", "/register",
                              "Back to the register"),
         parts.summary_list(_summary_rows(view, labels), "incident-summary"),
@@ -329,6 +329,12 @@ def record_page(view, history: Sequence, labels: Mapping[str, str], status: str 
     if view.can_delete:
         children.append(_delete_dialog(view))
     return html.Div(children, className="record-page")
+
+
+def view_reason_page(view, request: Mapping, reasons: Sequence[tuple[str, str]], reason_max: int) -> html.Div:
+    """A restricted incident before the viewer says why they open it: its reference and marking only."""
+    return parts.view_reason_page("incident", "Incident", view.id, view.marking, request, reasons=reasons,
+                                  reason_max=reason_max, back_href="/register", back_text="Back to the register")
 
 
 def cannot_edit(view) -> html.Div:

@@ -598,3 +598,66 @@ def cannot_edit(heading: str, explanation: str, id_: str, back_text: str, back_h
             html.P(dcc.Link(back_text, href=back_href)),
         ]
     )
+
+
+# --- asking why a restricted record is opened ------------------------------------------------------------
+
+
+def view_reason_page(prefix: str, noun: str, record_id: int, marking: str, request: Mapping, *,
+                     reasons: Sequence[tuple[str, str]], reason_max: int, back_href: str,
+                     back_text: str) -> html.Div:
+    """What a page shows of a restricted record before the viewer says why they open it: its
+    reference and marking (nothing of its content), the question and the "Open the record" button.
+
+    Ids (`prefix` "incident" -> "incident-view-..."): `-view-request` (what to open: `request`),
+    `-view-errors` (the error summary), `-view-ask` (the question, emptied once answered),
+    `-view-reason` (the radios), `-view-other` (the text box for another reason, in `-view-other-block`),
+    `-view-open` (the button), `-view-record` and `-view-edit` (where the record or its edit form
+    is then shown) and `-view-focus-sink`. These stay on the page while the record is shown."""
+    ask = f"{prefix}-view"
+    return html.Div(
+        [
+            dcc.Store(id=f"{ask}-request", data=dict(request)),
+            html.Div(id=f"{ask}-focus-sink", hidden=True),
+            error_summary_box(f"{ask}-errors"),
+            html.Div(
+                [
+                    html.H1(f"{noun} #{record_id}", id=f"{ask}-heading"),
+                    marking_banner(marking, f"{ask}-marking"),
+                    html.P(
+                        [f"This {noun.lower()} is marked {marking}, so partners say why they open it. "
+                         "Your reason is kept in the audit log with your name and the time. You will not be "
+                         "asked again for this record until you next sign in."],
+                        id=f"{ask}-explanation",
+                    ),
+                    html.Div(
+                        [
+                            radio_field(f"{ask}-reason", "Why are you opening this record?", list(reasons), None),
+                            html.Div(
+                                text_field(f"{ask}-other", "Your reason", "", max_length=reason_max,
+                                           hint=f"Say briefly why you need this record. Up to {reason_max} "
+                                                "characters."),
+                                id=f"{ask}-other-block",
+                                hidden=True,
+                                className="ms-4",
+                            ),
+                            html.Div(
+                                [
+                                    html.Button("Open the record", id=f"{ask}-open", type="button", n_clicks=0,
+                                                className="btn btn-primary"),
+                                    dcc.Link(back_text, href=back_href, className="btn btn-link"),
+                                ],
+                                className="d-flex gap-2 align-items-center",
+                            ),
+                        ],
+                        className="card card-body record-form",
+                    ),
+                ],
+                id=f"{ask}-ask",
+            ),
+            html.Div(id=f"{ask}-record"),
+            html.Div(id=f"{ask}-edit"),
+        ],
+        className="record-page",
+        id=ask,
+    )

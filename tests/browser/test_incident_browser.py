@@ -44,6 +44,13 @@ def active_id(driver) -> str:
     return driver.execute_script("return document.activeElement && document.activeElement.id")
 
 
+def say_why(dash_duo) -> None:
+    """Answer the question a restricted record's page asks first (the first common reason)."""
+    dash_duo.wait_for_element("#incident-view-open", timeout=15)
+    dash_duo.driver.find_element(By.ID, "incident-view-reason-0").send_keys(Keys.SPACE)
+    dash_duo.find_element("#incident-view-open").send_keys(Keys.ENTER)
+
+
 def test_inc101_log_edit_and_find_an_incident(dash_duo, incident_app):
     app, db, people, original, day = incident_app
     start_app(dash_duo, app)
@@ -87,7 +94,9 @@ def test_inc101_log_edit_and_find_an_incident(dash_duo, incident_app):
     assert axe_violations(driver) == []
     dash_duo.find_element("#incident-form-save").send_keys(Keys.ENTER)
 
-    # the record: its marking in words, its fields, the link to the incident it corroborates, its history
+    # the record (TLP:AMBER: asked why first): its marking in words, its fields, the link to the
+    # incident it corroborates, its history
+    say_why(dash_duo)
     dash_duo.wait_for_text_to_equal("#incident-title", "Leaflets on Park Road, seen by our officers", timeout=15)
     with db.session() as s:
         mine = s.query(Incident).filter(Incident.corroborates_id == original).one().id
@@ -143,6 +152,7 @@ def test_inc102_delete_with_a_reason_then_an_administrator_restores_it(dash_duo,
     sign_in(dash_duo, people.police_member.email, TEST_PASSWORD)
     driver = dash_duo.driver
     driver.get(dash_duo.server.url + f"/incidents/{mine}")
+    say_why(dash_duo)  # TLP:AMBER+STRICT
     dash_duo.wait_for_text_to_equal("#incident-title", "Police-only report of graffiti", timeout=15)
     assert "TLP:AMBER+STRICT" in dash_duo.find_element("#incident-marking").text
 
