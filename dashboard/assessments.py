@@ -164,6 +164,7 @@ class AssessmentView:
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
+    redacted_at: datetime | None
     can_edit: bool
     can_delete: bool
     can_restore: bool
@@ -290,6 +291,7 @@ def _load(session: Session, viewer: Viewer, assessment_id: int, *, include_delet
         created_at=assessment.created_at,
         updated_at=assessment.updated_at,
         deleted_at=assessment.deleted_at,
+        redacted_at=assessment.redacted_at,
         **records.permissions(viewer, assessment.source_org_id, assessment.deleted_at is not None),
         reporter_id=assessment.reporter_id,
         deleted_by_name=deleter_name,

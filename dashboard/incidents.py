@@ -236,6 +236,7 @@ class IncidentView:
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
+    redacted_at: datetime | None
     deleted_by_name: str | None
     can_edit: bool
     can_delete: bool
@@ -596,6 +597,7 @@ def _load(session: Session, viewer: Viewer, incident_id: int, *, include_deleted
         created_at=incident.created_at,
         updated_at=incident.updated_at,
         deleted_at=incident.deleted_at,
+        redacted_at=incident.redacted_at,
         deleted_by_name=deleter_name,
         **records.permissions(viewer, incident.source_org_id, incident.deleted_at is not None),
         reporter_id=incident.reporter_id,

@@ -543,7 +543,16 @@ def record_head(prefix: str, view, status: str) -> list:
         dcc.Store(id=f"{prefix}-record", data={"id": view.id, "version": view.version}),
         marking_banner(view.marking, f"{prefix}-marking"),
         status_region(f"{prefix}-status", status),
+        *_redacted_notice(prefix, getattr(view, "redacted_at", None)),
     ]
+
+
+def _redacted_notice(prefix: str, redacted_at: datetime | None) -> list:
+    """A record whose personal details a retention review removed says so (its figures stay)."""
+    if redacted_at is None:
+        return []
+    return [html.P(f"Personal details were redacted on {uk_time(redacted_at)} after a retention review; "
+                   "the record still counts in every figure.", id=f"{prefix}-redacted", className="alert alert-info")]
 
 
 def shown_for_marking(name: str, marking: str) -> bool:

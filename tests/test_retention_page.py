@@ -152,6 +152,9 @@ def test_an_admin_redacts_the_ticked_records_after_the_dialog(web):
         event = s.scalar(select(AuditEvent).where(AuditEvent.action == "records redacted"))
         assert event.user_id == people.council_admin.id and event.reason == "Past the retention period"
         assert event.detail["incidents"] == sorted([ids["old"][0], ids["red"]])
+    # The record's page says so.
+    _status, page = open_page(client, f"/incidents/{ids['old'][0]}")
+    assert "Personal details were redacted on" in page and "Secret detail number 0" not in page
     # Asking again for a record already redacted: refused by name above the queue, nothing written.
     before = written(db)
     again = confirm(app, client, csrf, "redact", keys[:1], "Again").get_json()["response"]
