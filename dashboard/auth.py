@@ -6,6 +6,9 @@
   that doubles with each further lock, up to `lockout_max`.
 - Sessions live in the database; the browser holds only a random token. Logout, idle time,
   the absolute lifetime, disabling a user and changing a password all end them on the server.
+- With a second factor (dashboard/two_factor.py) a right password is only the first step: the
+  lockout counter is not reset and "sign-in" is not audited until the code has been given too
+  (`complete_sign_in`), so knowing the password does not buy unlimited guesses at the code.
 """
 
 from __future__ import annotations
@@ -37,11 +40,17 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+SECOND_FACTOR_VERIFY = "verify"  # enrolled: the code (or a recovery code) comes next
+SECOND_FACTOR_SETUP = "setup"  # the role requires a second factor and there is none yet
+
+
 @dataclass(frozen=True)
 class SignInResult:
     user: User | None
     message: str = ""
     locked_for: timedelta | None = None
+    # After a right password: which second-factor step must follow before a session starts.
+    second_factor: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -59,6 +68,29 @@ def _throttle(session: Session, email: str) -> LoginThrottle:
 def _minutes(delta: timedelta) -> str:
     minutes = max(1, int((delta.total_seconds() + 59) // 60))
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def locked_message(wait: timedelta) -> str:
+    return f"Too many failed attempts for this account. Try again in {_minutes(wait)}."
+
+
+def second_factor_step(settings: Settings, user: User) -> str | None:
+    """Which second-factor step a user must pass after their password, or None."""
+    if user.totp_enabled_at is not None:
+        return SECOND_FACTOR_VERIFY
+    if user.role in settings.second_factor_roles:
+        return SECOND_FACTOR_SETUP
+    return None
+
+
+def can_sign_in(user: User | None) -> bool:
+    """An activated, active account of an active member organisation."""
+    return (
+        user is not None
+        and user.activated_at is not None  # an invitation still open: the link sets the password
+        and user.status == UserStatus.ACTIVE
+        and user.organisation.membership_status == MembershipStatus.ACTIVE
+    )
 
 
 def authenticate(
@@ -79,28 +111,21 @@ def authenticate(
         verify_password(None, password)  # same work as a real check
         wait = throttle.locked_until - now
         audit.record(session, "sign-in refused (locked)", actor=email, ip_address=ip_address)
-        return SignInResult(
-            None,
-            f"Too many failed attempts for this account. Try again in {_minutes(wait)}.",
-            locked_for=wait,
-        )
+        return SignInResult(None, locked_message(wait), locked_for=wait)
 
     user = session.scalar(select(User).where(User.email == email))
     matches = verify_password(user.password_hash if user else None, password)
-    allowed = (
-        user is not None
-        and matches
-        and user.activated_at is not None  # an invitation still open: the link sets the password
-        and user.status == UserStatus.ACTIVE
-        and user.organisation.membership_status == MembershipStatus.ACTIVE
-    )
-    if allowed:
-        _reset(throttle)
-        user.last_login_at = now
+    if matches and can_sign_in(user):
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
-        audit.record(session, "sign-in", user_id=user.id, actor=email, ip_address=ip_address)
-        return SignInResult(user)
+        step = second_factor_step(settings, user)
+        if step is None:
+            complete_sign_in(session, user, ip_address=ip_address, now=now)
+            return SignInResult(user)
+        # The failure count stands until the second factor is passed too (complete_sign_in).
+        audit.record(session, "sign-in password accepted", user_id=user.id, actor=email, ip_address=ip_address,
+                     detail={"next_step": step})
+        return SignInResult(user, second_factor=step)
 
     return _count_failure(session, settings, throttle, user, email, ip_address, now, "sign-in failed",
                           GENERIC_FAILURE)
@@ -145,12 +170,56 @@ def _count_failure(
             ip_address=ip_address,
             detail={"minutes": int(lock.total_seconds() // 60), "lock_count": throttle.lock_count},
         )
-        return SignInResult(
-            None,
-            f"Too many failed attempts for this account. Try again in {_minutes(lock)}.",
-            locked_for=lock,
-        )
+        return SignInResult(None, locked_message(lock), locked_for=lock)
     return SignInResult(None, message)
+
+
+def complete_sign_in(
+    session: Session,
+    user: User,
+    *,
+    second_factor: str | None = None,
+    ip_address: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Every check has passed: clear the failure count, note the time and audit "sign-in" (with
+    the second factor used, "totp" or "recovery code"). The caller then starts the session."""
+    now = now or utcnow()
+    _reset(_throttle(session, normalise_email(user.email)))
+    user.last_login_at = now
+    detail = {"second_factor": second_factor} if second_factor else None
+    audit.record(session, "sign-in", user_id=user.id, actor=user.email, ip_address=ip_address, detail=detail)
+
+
+def refuse_if_locked(
+    session: Session, user: User, action: str, *, ip_address: str | None = None, now: datetime | None = None
+) -> SignInResult | None:
+    """A refusal (audited as `action`) while the account is locked, else None."""
+    now = now or utcnow()
+    throttle = _throttle(session, normalise_email(user.email))
+    if throttle.locked_until and throttle.locked_until > now:
+        wait = throttle.locked_until - now
+        audit.record(session, action, user_id=user.id, actor=user.email, ip_address=ip_address)
+        return SignInResult(None, locked_message(wait), locked_for=wait)
+    return None
+
+
+def count_failure(
+    session: Session,
+    settings: Settings,
+    user: User,
+    action: str,
+    message: str,
+    *,
+    ip_address: str | None = None,
+    now: datetime | None = None,
+) -> SignInResult:
+    """Count a wrong answer other than the password (a second-factor code) towards the same
+    lockout as a failed sign-in; audited as `action`."""
+    now = now or utcnow()
+    email = normalise_email(user.email)
+    return _count_failure(session, settings, _throttle(session, email), user, email, ip_address, now, action,
+                          message)
 
 
 def _reset(throttle: LoginThrottle) -> None:
@@ -280,14 +349,17 @@ def end_session(session: Session, token: str, reason: str = "signed out") -> int
     return row.user_id
 
 
-def end_all_sessions(session: Session, user_id: int, reason: str) -> int:
-    """End every open session of a user; returns how many were open."""
-    result = session.execute(
+def end_all_sessions(session: Session, user_id: int, reason: str, *, except_token: str | None = None) -> int:
+    """End every open session of a user (but the one behind `except_token`, if given); returns
+    how many ended."""
+    statement = (
         update(UserSession)
         .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
         .values(ended_at=utcnow(), end_reason=reason)
     )
-    return result.rowcount or 0
+    if except_token:
+        statement = statement.where(UserSession.token_hash != token_hash(except_token))
+    return session.execute(statement).rowcount or 0
 
 
 WRONG_CURRENT_PASSWORD = "The current password is wrong."  # noqa: S105 - a message, not a password
@@ -320,26 +392,24 @@ def check_current_password(
     *,
     ip_address: str | None = None,
     now: datetime | None = None,
+    purpose: str = "password change",
 ) -> SignInResult:
-    """A signed-in user proving their password again (to change it). A wrong one counts towards
-    the same lockout as a failed sign-in, and a locked account is refused as at sign-in. Nothing
-    is reset on success: the change itself does that."""
+    """A signed-in user proving their password again (to change it, or for another `purpose`,
+    which names the audited failures). A wrong one counts towards the same lockout as a failed
+    sign-in, and a locked account is refused as at sign-in. Nothing is reset on success: the
+    change itself does that."""
     now = now or utcnow()
     throttle = _throttle(session, normalise_email(user.email))
     if throttle.locked_until and throttle.locked_until > now:
         verify_password(None, password)  # same work as a real check
         wait = throttle.locked_until - now
-        audit.record(session, "password change refused (locked)", user_id=user.id, actor=user.email,
+        audit.record(session, f"{purpose} refused (locked)", user_id=user.id, actor=user.email,
                      ip_address=ip_address)
-        return SignInResult(
-            None,
-            f"Too many failed attempts for this account. Try again in {_minutes(wait)}.",
-            locked_for=wait,
-        )
+        return SignInResult(None, locked_message(wait), locked_for=wait)
     if verify_password(user.password_hash, password):
         return SignInResult(user)
     return _count_failure(session, settings, throttle, user, normalise_email(user.email), ip_address, now,
-                          "password change failed", WRONG_CURRENT_PASSWORD)
+                          f"{purpose} failed", WRONG_CURRENT_PASSWORD)
 
 
 def change_password(

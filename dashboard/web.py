@@ -38,14 +38,24 @@ from . import auth
 from .access import Viewer
 from .config import Settings
 from .database import Database
-from .models import AppSetting
+from .models import AppSetting, utcnow
 
 EXTENSION = "partnership_dashboard"
 SESSION_TOKEN_KEY = "_user_id"  # noqa: S105 - flask-login's key; it holds our opaque session token
 CSRF_COOKIE = "_csrf_token"  # the cookie dash-renderer reads for its X-CSRFToken header
 
-# Routes anyone may reach: the sign-in page, the health check and the sign-in page's own assets.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.health"})
+# Routes anyone may reach: the sign-in page, the health check, a new user's activation link and
+# the sign-in page's own assets.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.health", "activation.activate"})
+# Between a right password and the second factor: the Flask session (a signed cookie) holds
+# {"user_id", "at", "next", "step"} under this key, and these routes are all it can reach.
+PENDING_KEY = "two_factor_pending"
+PENDING_ENDPOINTS = frozenset({"two_factor.verify", "two_factor.setup", "two_factor.finish"})
+# Routes a signed-in user whose role requires a second factor can reach before setting one up.
+SETUP_FIRST_ENDPOINTS = frozenset({
+    "two_factor.account", "two_factor.account_setup", "auth.logout", "auth.logout_form_only",
+    "auth.session_status", "auth.session_keepalive",
+})
 PUBLIC_PATHS = frozenset({"/assets/vendor/bootstrap.min.css", "/assets/app.css"})
 # Blueprints whose endpoints check their own credentials: the read-only API (dashboard/api.py)
 # takes bearer tokens only. Any other path under /api/ still needs a signed-in session.
@@ -59,6 +69,11 @@ TIMEOUT_MESSAGES = {
     "password changed": "Your password was changed, so you were signed out everywhere.",
     "user disabled": "Your session has ended. Please sign in again.",
     "signed out everywhere": "You were signed out everywhere. Please sign in again.",
+    "second factor reset": "Your two-step verification was reset, so you were signed out. Please sign in again.",
+    "second factor turned off": "Two-step verification was turned off for your account, so you were signed out. "
+                                "Please sign in again.",
+    "activated": "Your account is ready. Sign in.",
+    "two-factor-expired": "Signing in took more than 5 minutes, so it was stopped. Please sign in again.",
     "ended": "Your session has ended, for example after {idle} without activity. Please sign in again.",
 }
 
@@ -123,6 +138,13 @@ def _duration(span: timedelta) -> str:
     return f"{seconds} seconds"
 
 
+def start_signed_in_session(token: str, viewer: Viewer) -> None:
+    """Give this browser a fresh Flask session holding the new server-side session's token."""
+    session.clear()  # a new session at sign-in (and no half-finished sign-in left in it)
+    session.permanent = True
+    login_user(SignedInUser(token, viewer))
+
+
 def safe_next(target: str | None) -> str:
     """Follow `next` only to a path on this site (a single leading slash, no scheme or host)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -142,6 +164,8 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(safe_next(request.args.get("next")))
+    if request.method == "GET":
+        session.pop(PENDING_KEY, None)  # back at the sign-in page: a half-finished sign-in is abandoned
     form = LoginForm()
     next_url = safe_next(request.values.get("next"))
     errors: list[tuple[str, str]] = []
@@ -164,7 +188,7 @@ def login():
                     s, ext.settings, form.email.data, form.password.data, ip_address=request.remote_addr
                 )
                 token = None
-                if result.ok:
+                if result.ok and result.second_factor is None:
                     token = auth.start_session(
                         s,
                         result.user,
@@ -172,11 +196,17 @@ def login():
                         user_agent=request.headers.get("User-Agent"),
                     )
                     viewer = Viewer.from_user(result.user)
+                user_id = result.user.id if result.ok else None
             if token:
-                session.clear()  # a new session at sign-in
-                session.permanent = True
-                login_user(SignedInUser(token, viewer))
+                start_signed_in_session(token, viewer)
                 return redirect(next_url)
+            if result.ok:
+                # The password was right; no session until the second factor is passed too.
+                session.clear()
+                session[PENDING_KEY] = {"user_id": user_id, "at": utcnow().timestamp(), "next": next_url,
+                                        "step": result.second_factor}
+                endpoint = "two_factor.verify" if result.second_factor == auth.SECOND_FACTOR_VERIFY else "two_factor.setup"
+                return redirect(url_for(endpoint))
             errors.append(("email", result.message))
             status = 429 if result.locked_for else 200
     return (
@@ -194,6 +224,10 @@ def login():
 
 @bp.app_errorhandler(429)
 def too_many_requests(_error):
+    if request.blueprint == "two_factor":
+        from .two_factor_web import too_many_requests as two_factor_too_many
+
+        return two_factor_too_many()
     form = LoginForm()
     message = "Too many sign-in attempts from your network. Wait a minute, then try again."
     return (
@@ -285,6 +319,9 @@ def _load_user(token: str):
         if resolved.user is None:
             g.session_end_reason = resolved.ended_reason
             return None
+        # A session opened before the role required a second factor (or before an admin reset
+        # it) reaches nothing but the set-up page until one is set up.
+        g.second_factor_setup_needed = auth.second_factor_step(ext.settings, resolved.user) == auth.SECOND_FACTOR_SETUP
         return SignedInUser(token, Viewer.from_user(resolved.user))
 
 
@@ -294,7 +331,14 @@ def _guard():
         return None
     if request.blueprint in SELF_AUTHENTICATING_BLUEPRINTS and request.url_rule is not None:
         return None  # the API's own token check decides (a session cookie alone does not open it)
+    if request.endpoint in PENDING_ENDPOINTS and session.get(PENDING_KEY):
+        return None  # the view checks the half-finished sign-in (its user, its step, its age)
     if current_user.is_authenticated:
+        if g.get("second_factor_setup_needed") and request.endpoint not in SETUP_FIRST_ENDPOINTS:
+            if request.path.startswith(("/_dash-", "/api/")) or request.method != "GET":
+                return Response(json.dumps({"error": "Set up two-step verification first."}), 403,
+                                mimetype="application/json")
+            return redirect(url_for("two_factor.account_setup"))
         return None
     if request.path.startswith(("/_dash-", "/api/")) or request.method != "GET":
         return Response(

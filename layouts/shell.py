@@ -57,6 +57,10 @@ def frame(viewer: Viewer, pages: list[dict], demo: bool) -> html.Div:
             html.Span(" · "),
             dcc.Link("Change your password", href="/account/password", id="shell-password-link",
                      style={"textDecoration": "underline", "textUnderlineOffset": "0.2em"}),
+            html.Span(" · "),
+            # A server-rendered page (dashboard/two_factor_web.py), so a plain link, not dcc.Link.
+            html.A("Two-step verification", href="/account/two-factor", id="shell-two-factor-link",
+                   style={"textDecoration": "underline", "textUnderlineOffset": "0.2em"}),
         ],
         className="shell-user me-3",
     )
