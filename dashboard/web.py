@@ -72,6 +72,7 @@ TIMEOUT_MESSAGES = {
     "second factor reset": "Your two-step verification was reset, so you were signed out. Please sign in again.",
     "second factor turned off": "Two-step verification was turned off for your account, so you were signed out. "
                                 "Please sign in again.",
+    "organisation not active": "Your organisation's membership was suspended or ended, so you were signed out.",
     "activated": "Your account is ready. Sign in.",
     "two-factor-expired": "Signing in took more than 5 minutes, so it was stopped. Please sign in again.",
     "ended": "Your session has ended, for example after {idle} without activity. Please sign in again.",
