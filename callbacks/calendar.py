@@ -15,7 +15,7 @@ from dashboard.reference import TriggerKind
 from dashboard.web import get_db
 from layouts import calendar as layout
 
-from .common import require_viewer
+from .common import chosen, require_viewer
 from .record_forms import ask_to_confirm, confirmed_delete, focus_on_change
 
 CALENDAR_ROLES = PARTNERSHIP_ROLES
@@ -102,9 +102,9 @@ def register(app: dash.Dash) -> None:
     def lists(kind, area, past, _changed):
         viewer = _viewer()
         kinds = {k.value for k in TriggerKind}
-        include_past = layout.SHOW_PAST in (past or [])
+        include_past = layout.SHOW_PAST in chosen(past)
         filters = cal.ListFilters(
-            kind=kind if kind in kinds else None,
+            kind=kind if isinstance(kind, str) and kind in kinds else None,
             area_code=str(area) if area and area != layout.ANY else None,
             include_past=include_past,
         )

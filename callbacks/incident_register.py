@@ -7,7 +7,6 @@ import base64
 import binascii
 from dataclasses import replace
 from datetime import date
-from urllib.parse import parse_qs
 
 import dash
 from dash import Input, Output, State, ctx, dcc, no_update
@@ -17,11 +16,12 @@ from flask import current_app, has_request_context, request
 from dashboard import exports, imports
 from dashboard import register as reg
 from dashboard.access import PARTNERSHIP_ROLES
-from dashboard.filters import FilterError, FilterState, vocabulary
+from dashboard.filters import FilterError, FilterState, query_params, vocabulary
 from dashboard.reference import Role
 from dashboard.web import get_db
 from layouts import incident_register as layout
 
+from .common import chosen as selected
 from .common import require_viewer
 
 REGISTER_ROLES = PARTNERSHIP_ROLES
@@ -82,7 +82,7 @@ def _client_address() -> str | None:
 
 def _view(session, viewer, search: str | None) -> tuple[FilterState, list[str], str]:
     """The filters, districts and search the register-query store holds (the address bar's form)."""
-    params = {key: values[-1] for key, values in parse_qs((search or "").lstrip("?")).items()}
+    params = query_params(search)
     vocab = vocabulary(session, viewer, today())
     state = FilterState.from_query(params, vocab, today())
     districts, text = layout.parse_view(params, vocab)
@@ -93,7 +93,7 @@ def _register_query(state: FilterState, districts, text: str, grid_request: dict
     filters = state.record_filters()
     if districts:
         filters = replace(filters, areas=tuple(districts))
-    grid_request = grid_request or {}
+    grid_request = grid_request if isinstance(grid_request, dict) else {}
     return reg.RegisterQuery.from_grid(
         filters, text, grid_request.get("sortModel"), grid_request.get("filterModel")
     )
@@ -152,7 +152,7 @@ def _grid_callbacks(app: dash.Dash) -> None:
             errors = {"start": "", "end": ""} | {error.field: str(error)}
             return no_update, "custom", no_update, no_update, errors["start"], errors["end"]
         known = {code for code, _ in vocab.districts}
-        chosen = [code for code in (districts or []) if code in known]
+        chosen = [code for code in selected(districts) if isinstance(code, str) and code in known]
         text = layout.clean_search(search)
         query = layout.query_string(state, chosen, text)
         return (
@@ -406,19 +406,23 @@ def _import_callbacks(app: dash.Dash) -> None:
     )
     def error_list(clicks, stored):
         _viewer()
-        if not clicks or not stored:
+        if not clicks or not isinstance(stored, dict):
             raise PreventUpdate
-        report = imports.ImportReport(
-            file_name=str(stored.get("file_name") or ""),
-            rows=int(stored.get("rows") or 0),
-            imported=0,
-            errors=[imports.RowError(int(r or 0), str(c or ""), str(m or "")) for r, c, m in stored.get("errors") or []],
-            refused=stored.get("refused"),
-            mapped_codes=[],
-            seconds=0.0,
-            error_count=int(stored.get("error_count") or 0),
-            rows_with_errors=int(stored.get("rows_with_errors") or 0),
-        )
+        try:  # what the import stored; anything else is a forged request
+            report = imports.ImportReport(
+                file_name=str(stored.get("file_name") or ""),
+                rows=int(stored.get("rows") or 0),
+                imported=0,
+                errors=[imports.RowError(int(r or 0), str(c or ""), str(m or ""))
+                        for r, c, m in stored.get("errors") or []],
+                refused=stored.get("refused"),
+                mapped_codes=[],
+                seconds=0.0,
+                error_count=int(stored.get("error_count") or 0),
+                rows_with_errors=int(stored.get("rows_with_errors") or 0),
+            )
+        except (TypeError, ValueError):
+            raise PreventUpdate from None
         return dcc.send_bytes(imports.errors_csv(report), "import-errors.csv", type="text/csv")
 
 

@@ -242,7 +242,7 @@ def register(app: dash.Dash) -> None:
     )
     def listing(kind):
         viewer = forms.partner_viewer()
-        chosen = str(kind) if kind in meetings.KIND_LABELS else None
+        chosen = kind if isinstance(kind, str) and kind in meetings.KIND_LABELS else None
         with get_db().session() as session:
             rows = meetings.list_meetings(session, viewer, today(), kinds=(chosen,) if chosen else ())
         return layout.list_table(rows, filtered=chosen is not None)

@@ -24,7 +24,7 @@ def register(app: dash.Dash) -> None:
     @app.callback(Output("access-marking-counts", "children"), Input("access-period", "value"))
     def marking_counts(period):
         viewer = require_viewer(PARTNERS)
-        if period not in my_access.PERIOD_LABELS:
+        if not isinstance(period, str) or period not in my_access.PERIOD_LABELS:
             raise PreventUpdate
         with get_db().session() as session:
             rows = queries.incidents_by_marking(session, viewer, queries.period_filters(period))

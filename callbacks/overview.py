@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import parse_qs
 
 import dash
 from dash import Input, Output, State, ctx, no_update
@@ -11,7 +10,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import overview as ov
 from dashboard import surges
-from dashboard.filters import FilterError, FilterState, vocabulary
+from dashboard.filters import FilterError, FilterState, query_params, vocabulary
 from dashboard.reference import Role
 from dashboard.web import extension, get_db
 from layouts import maps
@@ -67,7 +66,7 @@ def _state(session, viewer, period, start, end, categories, strands, verificatio
 
 def _from_query(viewer, query: str | None):
     """The filters and map choices from the view's query string (as the address bar has it)."""
-    params = {key: values[-1] for key, values in parse_qs((query or "").lstrip("?")).items()}
+    params = query_params(query)
     with get_db().session() as session:
         vocab = vocabulary(session, viewer, today())
     return FilterState.from_query(params, vocab, today()), layout.parse_view(params)

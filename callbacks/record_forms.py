@@ -128,14 +128,17 @@ def form_action(prefix: str, outputs: Mapping, record, version, conflict_version
     out = {key: no_update for key in outputs}
     trigger = ctx.triggered_id
     if trigger == f"{prefix}-conflict-discard" and record is not None:
-        return out | discard(viewer, int(record))
+        record_id, _ = reference(record, 0)
+        return out | discard(viewer, record_id)
     if trigger == f"{prefix}-conflict-overwrite":
         if record is None or conflict_version is None:
             raise PreventUpdate
-        version = int(conflict_version)
+        _, version = reference(record, conflict_version)
         out["version"] = version
     elif trigger != f"{prefix}-form-save":
         raise PreventUpdate
+    elif record is not None:  # an edit: the record and the version it was opened at
+        _, version = reference(record, version)
     return out | {"status": ""} | save(viewer, version)
 
 
@@ -186,19 +189,35 @@ def delete_dialog_open(opener_id: str) -> bool:
     return ctx.triggered_id == opener_id
 
 
+def reference(raw_id, raw_version, version: Callable = int) -> tuple[int, object]:
+    """A record's id and version as a button's id or a store holds them; no update when a forged
+    request holds anything else (a list, a word, a number no record has)."""
+    record_id = parts.parse_id(raw_id)
+    if record_id is None or isinstance(raw_version, dict | list):
+        raise PreventUpdate
+    try:
+        checked = version(raw_version)
+    except (TypeError, ValueError):
+        raise PreventUpdate from None
+    if isinstance(checked, int) and not 0 <= checked < 2**53:
+        raise PreventUpdate
+    return record_id, checked
+
+
 def delete_record(record, reason, delete: Callable, *, failed: type[Exception], not_deleted: str,
                   redirect: str) -> tuple:
     """The delete callback's body: (page to go to, error beside the dialog)."""
     viewer = partner_viewer()
-    if not clicked() or not record:
+    if not clicked() or not isinstance(record, dict):
         raise PreventUpdate
+    record_id, version = reference(record.get("id"), record.get("version"))
     try:
         with get_db().session() as session:
-            delete(session, viewer, int(record["id"]), int(record["version"]),
-                   reason=str(reason or "").strip(), ip_address=client_address())
+            delete(session, viewer, record_id, version,
+                   reason=str(reason if isinstance(reason, str) else "").strip(), ip_address=client_address())
     except failed as error:
         return no_update, f"{not_deleted} {error}"
-    return f"{redirect}{int(record['id'])}", ""
+    return f"{redirect}{record_id}", ""
 
 
 # --- confirm, then delete (a dcc.ConfirmDialog opened by pattern-matching buttons) -------------------------
@@ -212,11 +231,12 @@ def ask_to_confirm(viewer, load: Callable, may_change: Callable[[object], bool],
     trigger = ctx.triggered_id
     if not clicked() or not isinstance(trigger, dict):
         raise PreventUpdate
+    item_id, item_version = reference(trigger.get("index"), trigger.get("version"), version)
     with get_db().session() as session:
-        item = load(session, viewer, int(trigger["index"]))
+        item = load(session, viewer, item_id)
     if item is None or not may_change(item):
         raise PreventUpdate
-    return True, describe(item), {"id": item.id, "version": version(trigger["version"])}
+    return True, describe(item), {"id": item.id, "version": item_version}
 
 
 def confirmed_delete(viewer, submitted, pending, changed, delete: Callable, *, failed: type[Exception],
@@ -225,13 +245,13 @@ def confirmed_delete(viewer, submitted, pending, changed, delete: Callable, *, f
     """The confirmed delete's callback body: `delete(session, viewer, id, version, ip_address=...)`
     the pending item, then (status, changed, pending, error summary, summary hidden): the status
     says `done(result)`, or the summary shows `problem(error)`; the list is redrawn either way."""
-    if not submitted or not pending:
+    if not submitted or not isinstance(pending, dict):
         raise PreventUpdate
-    redraw = (changed or 0) + 1
+    item_id, item_version = reference(pending.get("id"), pending.get("version"), version)
+    redraw = (changed or 0) + 1  # a count: require_viewer has refused any other type
     try:
         with get_db().session() as session:
-            result = delete(session, viewer, int(pending["id"]), version(pending["version"]),
-                            ip_address=client_address())
+            result = delete(session, viewer, item_id, item_version, ip_address=client_address())
     except failed as error:
         return "", redraw, None, problem(error), False
     return done(result), redraw, None, no_update, no_update

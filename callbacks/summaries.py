@@ -18,7 +18,7 @@ from dashboard.web import get_db
 from layouts import summaries as layout
 
 from . import record_forms as forms
-from .common import require_viewer
+from .common import chosen, require_viewer
 from .record_forms import clicked, client_address, focus_script
 
 EVERYONE = frozenset(Role)
@@ -94,7 +94,7 @@ def _download_messages(errors=None, problem=None) -> dict:
 def refresh_view(viewer, to, quarters, geography, breakdown, areas, categories) -> dict:
     """The tables and charts for the filters as chosen, or the error summary naming the filter."""
     raw = {"to": to, "quarters": quarters, "geography": geography, "breakdown": breakdown,
-           "area": list(areas or []), "category": list(categories or [])}
+           "area": chosen(areas), "category": chosen(categories)}
     raw = {k: v for k, v in raw.items() if v not in (None, "", [])}
     day = today()
     with get_db().session() as session:

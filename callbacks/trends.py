@@ -4,7 +4,6 @@ warning and the trigger events, for the signed-in viewer."""
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import parse_qs
 
 import dash
 from dash import Input, Output, ctx, no_update
@@ -13,14 +12,14 @@ from dash.exceptions import PreventUpdate
 from dashboard import calendar as cal
 from dashboard import surges
 from dashboard import trends as tr
-from dashboard.filters import FilterError, FilterState, vocabulary
+from dashboard.filters import FilterError, FilterState, query_params, vocabulary
 from dashboard.overview import Geography
 from dashboard.reference import Role
 from dashboard.web import get_db
 from layouts import trends as layout
 from layouts import warning as warning_layout
 
-from .common import require_viewer
+from .common import chosen, require_viewer
 
 TREND_ROLES = {Role.MEMBER, Role.CHAIR, Role.ADMIN}
 FILTER_IDS = ("period", "start", "end", "categories", "strands", "verification", "markings", "organisations")
@@ -44,8 +43,8 @@ def page(viewer, **query):
 
 def _view(grain, split, geography, areas, measure, compare) -> dict:
     view = layout.parse_view({"grain": grain, "split": split, "geo": geography, "measure": measure})
-    view["areas"] = list(areas or [])
-    view["compare"] = "year" in (compare or [])
+    view["areas"] = [a for a in chosen(areas) if isinstance(a, str)]
+    view["compare"] = "year" in chosen(compare)
     return view
 
 
@@ -62,7 +61,7 @@ def _query(state: FilterState, view: dict) -> tr.TrendQuery:
 
 
 def _from_query(viewer, search: str | None):
-    params = {key: values[-1] for key, values in parse_qs((search or "").lstrip("?")).items()}
+    params = query_params(search)
     with get_db().session() as session:
         vocab = vocabulary(session, viewer, today())
     state = FilterState.from_query(params, vocab, today())
@@ -141,9 +140,12 @@ def register(app: dash.Dash) -> None:
     def table(data, is_open):
         # The chart's own numbers, already counted for this viewer: no second count.
         require_viewer(TREND_ROLES)
-        if not is_open or not data:
+        if not is_open or not isinstance(data, dict):
             raise PreventUpdate
-        return layout.trend_table(data)
+        try:
+            return layout.trend_table(data)
+        except (KeyError, TypeError, ValueError):  # not what the chart stored: a forged request
+            raise PreventUpdate from None
 
     @app.callback(
         Output("trends-warning", "children"),

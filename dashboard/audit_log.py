@@ -195,7 +195,7 @@ def verify(session: Session, viewer: Viewer) -> audit.VerifyResult:
 
 
 def _clean_reason(reason: str | None) -> str:
-    reason = " ".join((reason or "").split())
+    reason = " ".join((reason if isinstance(reason, str) else "").split())
     if len(reason) < REASON_MIN_LENGTH:
         raise ExportError(REASON_MESSAGE, field="reason")
     if len(reason) > REASON_MAX_LENGTH:

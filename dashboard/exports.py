@@ -124,10 +124,10 @@ def export_incidents(
 ) -> Export:
     """The incidents of the query the viewer may see, as a CSV or XLSX file, recorded in the
     audit log (in the session's transaction) with the reason given."""
-    fmt = (fmt or "").strip().lower()
+    fmt = (fmt if isinstance(fmt, str) else "").strip().lower()
     if fmt not in FORMATS:
         raise ExportError("Choose CSV or Excel (XLSX) for the export.", field="format")
-    reason = " ".join((reason or "").split())
+    reason = " ".join((reason if isinstance(reason, str) else "").split())
     if len(reason) < REASON_MIN_LENGTH:
         raise ExportError(REASON_MESSAGE, field="reason")
     if len(reason) > REASON_MAX_LENGTH:

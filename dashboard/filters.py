@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from urllib.parse import parse_qs
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -87,6 +88,13 @@ def preset_dates(preset: str, today: date, last_meeting: date | None) -> tuple[d
     return today - timedelta(days=364), today
 
 
+def query_params(search) -> dict[str, str]:
+    """The last value of each parameter of a ?query string (none when what is given is not text,
+    as from a forged request)."""
+    text = search if isinstance(search, str) else ""
+    return {key: values[-1] for key, values in parse_qs(text.lstrip("?")).items()}
+
+
 def _date(value, field_name: str, label: str) -> date | None:
     if value in (None, ""):
         return None
@@ -126,7 +134,7 @@ class FilterState:
     ) -> FilterState:
         """Build from what the controls (or the URL) hold; unknown choices are dropped, and
         dates that are wrong raise FilterError naming the control."""
-        preset = preset if preset in PRESETS else DEFAULT_PRESET
+        preset = preset if isinstance(preset, str) and preset in PRESETS else DEFAULT_PRESET
         if preset == "custom":
             start_d = _date(start, "start", "The start date")
             end_d = _date(end, "end", "The end date")
@@ -147,7 +155,7 @@ class FilterState:
             return tuple(v for v in allowed_list if v in set(chosen))
 
         org_ids = []
-        for value in organisations or []:
+        for value in organisations if isinstance(organisations, list | tuple) else [organisations]:
             try:
                 org_ids.append(int(value))
             except (TypeError, ValueError):

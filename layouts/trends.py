@@ -39,7 +39,7 @@ def parse_view(query: dict) -> dict:
 
     def pick(key, enum, default):
         value = query.get(key)
-        return value if value in {e.value for e in enum} else default.value
+        return value if isinstance(value, str) and value in {e.value for e in enum} else default.value
 
     areas = [a for a in str(query.get("areas", "")).split(",") if a][:MAX_AREAS]
     return {
