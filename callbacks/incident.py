@@ -304,10 +304,11 @@ def register(app: dash.Dash) -> None:
         trigger = ctx.triggered_id
         if trigger == "incident-corroborate-clear":
             return None, True, ""
-        if not isinstance(trigger, dict):
+        original_id = parts.parse_id(trigger.get("index")) if isinstance(trigger, dict) else None
+        if original_id is None:
             raise PreventUpdate
         with get_db().session() as session:
-            original = incidents.get_incident(session, viewer, int(trigger["index"]))
+            original = incidents.get_incident(session, viewer, original_id)
         if original is None:
             return None, True, ""
         return original.id, False, layout.corroborate_text(original.id, original.title)

@@ -352,6 +352,23 @@ def _guard():
     return redirect(url_for("auth.login", **args))
 
 
+def _refuse_malformed_router_request():
+    """Dash's page router fails inside Dash on a pathname that is not a path (browsers always send
+    one starting with "/"); such a forged request is refused with 400 instead."""
+    if request.method != "POST" or not request.path.endswith("/_dash-update-component"):
+        return None
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("inputs"), list):
+        return None
+    for item in body["inputs"]:
+        if isinstance(item, dict) and item.get("id") == "_pages_location" and item.get("property") == "pathname":
+            value = item.get("value")
+            if not isinstance(value, str) or not value.startswith("/"):
+                return Response(json.dumps({"error": "The request is not one this page sends."}), 400,
+                                mimetype="application/json")
+    return None
+
+
 def _content_security_policy(script_hashes: list[str], tiles_origin: str = "") -> str:
     scripts = " ".join(script_hashes)  # Dash gives them quoted: 'sha256-...'
     tiles = f" {tiles_origin}" if tiles_origin else ""
@@ -434,6 +451,7 @@ def init_server(server: Flask, settings: Settings, db: Database) -> None:
 
     # Order matters: the guard answers anonymous requests before CSRF checks them.
     server.before_request(_guard)
+    server.before_request(_refuse_malformed_router_request)
     limiter = Limiter(get_remote_address, app=server, storage_uri=settings.rate_limit_storage)
     CSRFProtect(server)
     server.register_blueprint(bp)

@@ -165,14 +165,15 @@ QUERY_NAMES = ["area", "period", "start", "end", "categories", "strands", "marki
 
 def page_paths(templates: Iterable[str], record_ids: Iterable[int] = ()) -> st.SearchStrategy:
     """Paths of the app's pages, record pages with seeded, missing and hostile ids, and nonsense
-    (every one starting with "/", as the address bar's path does)."""
+    (mostly starting with "/", as the address bar's path does; sometimes none or relative)."""
     templates = sorted(set(templates))
     ids = [str(i) for i in record_ids] + ["0", "-1", "999999", str(2**64), "1.5", "1e3", "%00", "..", "\u0661"]
     filled = st.builds(lambda t, v: re.sub(r"<\w+>", lambda _match: v, t), st.sampled_from(templates),
                        st.one_of(st.sampled_from(ids), st.sampled_from(PAYLOADS), TEXT))
-    # A browser's location.pathname always starts with "/" (Dash's router fails on anything else).
+    # A browser's location.pathname always starts with "/"; anything else (none, a relative path)
+    # is refused with 400 before Dash's router sees it.
     return st.one_of(filled, st.sampled_from(templates), st.sampled_from(PAYLOADS).map(lambda t: "/" + t),
-                     TEXT.map(lambda t: "/" + t))
+                     TEXT.map(lambda t: "/" + t), st.none(), TEXT, st.sampled_from(PAYLOADS))
 
 
 def query_strings() -> st.SearchStrategy:

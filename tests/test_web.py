@@ -322,6 +322,23 @@ def test_callbacks_need_the_csrf_header(client, people):
     assert call_access_callback(client).status_code == 200
 
 
+@pytest.mark.parametrize("pathname", [None, "", "incidents/1", 7, ["/"]])
+def test_a_forged_page_request_without_a_path_is_refused_not_an_error(client, people, pathname):
+    sign_in(client, people.police_member.email)
+    client.get("/")
+    body = {
+        "output": ".._pages_content.children..._pages_store.data..",
+        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+        "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
+                   {"id": "_pages_location", "property": "search", "value": ""}],
+        "changedPropIds": ["_pages_location.pathname"],
+    }
+    response = client.post("/_dash-update-component", json=body,
+                           headers={"X-CSRFToken": client.get_cookie("_csrf_token").value})
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "The request is not one this page sends."}
+
+
 def test_callback_counts_only_what_the_viewer_may_see(sqlite_db, client, people):
     with sqlite_db.session() as s:
         pat = s.get(User, people.police_member.id)
