@@ -18,8 +18,17 @@ from layouts import assessment as layout
 from layouts import record_parts as parts
 
 from . import record_forms as forms
-from .incident import NOT_OPENED, opened_page, register_view_reason, session_token
-from .record_forms import MARKING_SCRIPT, client_address, focus_script, int_list, partner_viewer
+from .record_forms import (
+    MARKING_SCRIPT,
+    NOT_OPENED,
+    client_address,
+    focus_script,
+    int_list,
+    opened_page,
+    partner_viewer,
+    register_view_reason,
+    session_token,
+)
 
 FIELDS = layout.FIELD_IDS
 DONE = {

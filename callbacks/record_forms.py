@@ -10,10 +10,13 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
-from dash import Input, Output, ctx, no_update
+import dash
+from dash import Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 from flask import request
+from flask_login import current_user
 
+from dashboard import record_views
 from dashboard.access import PARTNERSHIP_ROLES
 from dashboard.records import RecordConflictError, RecordValidationError
 from dashboard.web import get_db
@@ -279,21 +282,6 @@ def loaded_page(viewer, raw_id, *, get: Callable, load: Callable, render: Callab
     return render(view, loaded)
 
 
-def record_page(viewer, raw_id, *, get: Callable, history: Callable, render: Callable[..., object],
-                not_available: Callable[[], object]):
-    """A record's page with its history, or "not available" when the viewer may not see it."""
-    return loaded_page(viewer, raw_id, get=get, render=render, not_available=not_available,
-                       load=lambda session, who, record, _view: history(session, who, record))
-
-
-def edit_page(viewer, raw_id, *, get: Callable, choices: Callable, render: Callable[..., object],
-              not_available: Callable[[], object], cannot_edit: Callable[[object], object]):
-    """A record's edit form, or why the viewer cannot edit it."""
-    return loaded_page(viewer, raw_id, get=get, render=render, not_available=not_available,
-                       may=lambda view: view.can_edit, refused=cannot_edit,
-                       load=lambda session, who, _record, _view: choices(session, who))
-
-
 def focus_when_shown(app, sink_id: str, targets: Sequence[tuple[str, str, str]]) -> None:
     """Move focus where a change appears: for each (component id, property, id to focus), when
     that property changes to something (an error summary's children, a flag set), focus moves to
@@ -336,4 +324,105 @@ def focus_on_change(app, prefix: str) -> None:
     focus_when_shown(app, f"{prefix}-focus-sink", [
         (f"{prefix}-form-errors", "children", f"{prefix}-form-errors"),
         (f"{prefix}-editing", "data", f"{prefix}-form-heading"),
+    ])
+
+
+NOT_OPENED = "Open the {noun} from its page and say why you are opening it, then edit it there."
+
+
+# --- asking why a restricted record is opened (the incident and assessment pages) -------------------------
+
+
+def session_token() -> str | None:
+    """The signed-in session's token: when the session started says whether a reason was given."""
+    return getattr(current_user, "token", None)
+
+
+def opened_page(viewer, raw_id, *, record_type: str, get: Callable, show: Callable, ask: Callable,
+                not_available: Callable[[], object], may: Callable[[object], bool] | None = None,
+                refused: Callable[[object], object] | None = None):
+    """A record's page as record_forms.loaded_page gives it (`get`, `may`, `refused`,
+    `not_available` as there), asking first: `ask(view)` (the question, nothing of the record)
+    when the viewer must say why they open it; otherwise `show(session, view)`, a restricted
+    record's view then audited (record_views.may_open)."""
+
+    def load(session, who, _record, view):
+        if not record_views.may_open(session, who, record_type, view, token=session_token(),
+                                     ip_address=client_address()):
+            return ask(view)
+        return show(session, view)
+
+    return loaded_page(viewer, raw_id, get=get, load=load, render=lambda _view, page: page,
+                             not_available=not_available, may=may, refused=refused)
+
+
+def _view_messages(prefix: str, errors: Mapping[str, str] | None = None) -> dict:
+    """The question's error summary, each field's error and the text box's invalid flag."""
+    ask = f"{prefix}-view"
+    errors = dict(errors or {})
+    targets = {"choice": parts.link_target(f"{ask}-reason", True, [1]), "other": f"{ask}-other"}
+    return {
+        "summary": parts.error_summary(errors, targets, f"{ask}-errors-title") if errors else [],
+        "summary_hidden": not errors,
+        "error_choice": errors.get("choice", ""),
+        "error_other": errors.get("other", ""),
+        "invalid_other": "other" in errors,
+    }
+
+
+def register_view_reason(app: dash.Dash, prefix: str, record_type: str, *,
+                         show: Callable[[object, object, object, str, Mapping], object],
+                         not_available: Callable[[], object]) -> None:
+    """The callbacks of the question a restricted record's page asks (layouts.record_parts.view_reason_page):
+    the text box shown for "Another reason"; "Open the record", which re-checks the viewer and the
+    access gate, audits the view with the reason and only then sends `show(session, viewer, view,
+    page, request)` ("record" or "edit" page); and focus: to the error summary, or to the heading
+    of what is shown."""
+    ask = f"{prefix}-view"
+    app.clientside_callback(
+        f"function(choice) {{ return choice !== {json.dumps(record_views.OTHER)}; }}",
+        Output(f"{ask}-other-block", "hidden"),
+        Input(f"{ask}-reason", "value"),
+        prevent_initial_call=True,
+    )
+    outputs = {
+        "ask": Output(f"{ask}-ask", "children"),
+        "record": Output(f"{ask}-record", "children"),
+        "edit": Output(f"{ask}-edit", "children"),
+        "summary": Output(f"{ask}-errors", "children"),
+        "summary_hidden": Output(f"{ask}-errors", "hidden"),
+        "error_choice": Output(parts.error_id(f"{ask}-reason"), "children"),
+        "error_other": Output(parts.error_id(f"{ask}-other"), "children"),
+        "invalid_other": Output(f"{ask}-other", "invalid"),
+    }
+
+    @app.callback(
+        output=outputs,
+        inputs={"clicks": Input(f"{ask}-open", "n_clicks")},
+        state={"request": State(f"{ask}-request", "data"), "choice": State(f"{ask}-reason", "value"),
+               "other": State(f"{ask}-other", "value")},
+        prevent_initial_call=True,
+    )
+    def open_record(clicks, request, choice, other):
+        viewer = partner_viewer()
+        if not clicked() or not isinstance(request, dict):
+            raise PreventUpdate
+        page = "edit" if request.get("page") == "edit" else "record"
+        out = {key: no_update for key in outputs}
+        try:
+            with get_db().session() as session:
+                view = record_views.open_with_reason(
+                    session, viewer, record_type, request.get("id"), choice, other, ip_address=client_address(),
+                    shown=(lambda v: v.can_edit) if page == "edit" else None,
+                )
+                content = not_available() if view is None else show(session, viewer, view, page, request)
+        except record_views.ReasonError as error:
+            return out | _view_messages(prefix, {error.field: error.message})
+        # The question goes (its errors with it); what was asked for takes its place.
+        return out | {"summary": [], "summary_hidden": True, "ask": [], page: content}
+
+    focus_when_shown(app, f"{ask}-focus-sink", [
+        (f"{ask}-errors", "children", f"{ask}-errors"),
+        (f"{ask}-record", "children", f"{prefix}-title"),
+        (f"{ask}-edit", "children", f"{prefix}-form-heading"),
     ])
