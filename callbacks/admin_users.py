@@ -23,7 +23,14 @@ from layouts import record_parts as parts
 
 from .admin_organisations import bump
 from .common import require_viewer
-from .record_forms import clicked, client_address, focus_when_shown, message_outputs, messages
+from .record_forms import (
+    clicked,
+    client_address,
+    copy_button,
+    focus_when_shown,
+    message_outputs,
+    messages,
+)
 
 PREFIX = layout.PREFIX
 USER = layout.USER
@@ -343,24 +350,4 @@ def _link_panel_callbacks(app: dash.Dash, prefix: str) -> None:
             raise PreventUpdate
         return [], "The activation link is hidden. It cannot be shown again; send a new one if it is lost."
 
-    app.clientside_callback(
-        """
-        function(clicks) {
-            if (!clicks) { return window.dash_clientside.no_update; }
-            var field = document.getElementById('PREFIX-new-value');
-            if (!field) { return window.dash_clientside.no_update; }
-            var copied = 'Copied. Paste it where it is needed, then hide it.';
-            var manual = 'Copying is not allowed here: select the link in the field and copy it yourself.';
-            if (navigator.clipboard && window.isSecureContext) {
-                return navigator.clipboard.writeText(field.value).then(function() { return copied; },
-                                                                       function() { return manual; });
-            }
-            field.focus();
-            field.select();
-            try { return document.execCommand('copy') ? copied : manual; } catch (e) { return manual; }
-        }
-        """.replace("PREFIX", prefix),
-        Output(f"{prefix}-copy-status", "children"),
-        Input(f"{prefix}-copy", "n_clicks"),
-        prevent_initial_call=True,
-    )
+    copy_button(app, prefix, "link")

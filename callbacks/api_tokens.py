@@ -22,6 +22,7 @@ from .record_forms import (
     clicked,
     client_address,
     confirmed_delete,
+    copy_button,
     focus_when_shown,
 )
 
@@ -168,28 +169,7 @@ def register(app: dash.Dash) -> None:
             done=lambda view: f"Revoked the token {view.label}. It no longer works.",
         )
 
-    # Copy the new token from its field in the browser (it never goes back to the server).
-    app.clientside_callback(
-        """
-        function(clicks) {
-            if (!clicks) { return window.dash_clientside.no_update; }
-            var field = document.getElementById('PREFIX-new-value');
-            if (!field) { return window.dash_clientside.no_update; }
-            var copied = 'Copied. Paste it where it is needed, then hide it.';
-            var manual = 'Copying is not allowed here: select the token in the field and copy it yourself.';
-            if (navigator.clipboard && window.isSecureContext) {
-                return navigator.clipboard.writeText(field.value).then(function() { return copied; },
-                                                                       function() { return manual; });
-            }
-            field.focus();
-            field.select();
-            try { return document.execCommand('copy') ? copied : manual; } catch (e) { return manual; }
-        }
-        """.replace("PREFIX", PREFIX),
-        Output(f"{PREFIX}-copy-status", "children"),
-        Input(f"{PREFIX}-copy", "n_clicks"),
-        prevent_initial_call=True,
-    )
+    copy_button(app, PREFIX, "token")
 
     # Focus follows the change: the error summary when it appears, the new token's panel when shown.
     focus_when_shown(app, f"{PREFIX}-focus-sink", [

@@ -282,6 +282,32 @@ def loaded_page(viewer, raw_id, *, get: Callable, load: Callable, render: Callab
     return render(view, loaded)
 
 
+def copy_button(app, prefix: str, noun: str) -> None:
+    """The "Copy" button beside a value shown once (`<prefix>-new-value`): copies it in the
+    browser (it never goes back to the server) and says so in `<prefix>-copy-status`."""
+    app.clientside_callback(
+        """
+        function(clicks) {
+            if (!clicks) { return window.dash_clientside.no_update; }
+            var field = document.getElementById('PREFIX-new-value');
+            if (!field) { return window.dash_clientside.no_update; }
+            var copied = 'Copied. Paste it where it is needed, then hide it.';
+            var manual = 'Copying is not allowed here: select the NOUN in the field and copy it yourself.';
+            if (navigator.clipboard && window.isSecureContext) {
+                return navigator.clipboard.writeText(field.value).then(function() { return copied; },
+                                                                       function() { return manual; });
+            }
+            field.focus();
+            field.select();
+            try { return document.execCommand('copy') ? copied : manual; } catch (e) { return manual; }
+        }
+        """.replace("PREFIX", prefix).replace("NOUN", noun),
+        Output(f"{prefix}-copy-status", "children"),
+        Input(f"{prefix}-copy", "n_clicks"),
+        prevent_initial_call=True,
+    )
+
+
 def focus_when_shown(app, sink_id: str, targets: Sequence[tuple[str, str, str]]) -> None:
     """Move focus where a change appears: for each (component id, property, id to focus), when
     that property changes to something (an error summary's children, a flag set), focus moves to

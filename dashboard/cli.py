@@ -117,6 +117,23 @@ def _read_password(email: str, name: str) -> str:
     return password
 
 
+def _organisation(session, name: str) -> Organisation:
+    """The organisation called `name` (whatever its case), or an error listing the known ones."""
+    org = session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.strip().lower()))
+    if org is None:
+        known = ", ".join(session.scalars(select(Organisation.name).order_by(Organisation.name))) or "none yet"
+        raise CommandError(f"--org {name!r} is not an organisation (known: {known}).")
+    return org
+
+
+def _person_options(p: argparse.ArgumentParser, org_help: str) -> None:
+    """The options that describe a new account: e-mail address, name, organisation and role."""
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True, help="the person's full name")
+    p.add_argument("--org", required=True, help=org_help)
+    p.add_argument("--role", required=True, choices=[r.value for r in Role])
+
+
 def cmd_create_user(args, settings: Settings) -> int:
     email = args.email.strip().lower()
     if "@" not in email or email.startswith("@") or email.endswith("@") or len(email) > 254:
@@ -125,10 +142,7 @@ def cmd_create_user(args, settings: Settings) -> int:
         raise CommandError("--name must not be empty.")
     db = _ready_database(settings)
     with db.session() as session:
-        org = session.scalar(select(Organisation).where(func.lower(Organisation.name) == args.org.strip().lower()))
-        if org is None:
-            known = ", ".join(session.scalars(select(Organisation.name).order_by(Organisation.name))) or "none yet"
-            raise CommandError(f"--org {args.org!r} is not an organisation (known: {known}).")
+        org = _organisation(session, args.org)
         if session.scalar(select(User).where(User.email == email)):
             raise CommandError(f"A user with e-mail {email} already exists.")
         password = _read_password(email, args.name)
@@ -155,10 +169,7 @@ def cmd_invite_user(args, settings: Settings) -> int:
 
     db = _ready_database(settings)
     with db.session() as session:
-        org = session.scalar(select(Organisation).where(func.lower(Organisation.name) == args.org.strip().lower()))
-        if org is None:
-            known = ", ".join(session.scalars(select(Organisation.name).order_by(Organisation.name))) or "none yet"
-            raise CommandError(f"--org {args.org!r} is not an organisation (known: {known}).")
+        org = _organisation(session, args.org)
         try:
             sent = invitations.invite(session, command_line_viewer(), settings, args.name, args.email, org.id,
                                       args.role, base=settings.public_url or f"http://{settings.host}:{settings.port}")
@@ -408,10 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Add a user. The password is read from the environment variable DASHBOARD_PASSWORD, "
         "or asked for at a prompt, and must meet the password policy (at least 12 characters, not a common password).",
     )
-    p.add_argument("--email", required=True)
-    p.add_argument("--name", required=True, help="the person's full name")
-    p.add_argument("--org", required=True, help="the organisation's name, as created with create-org")
-    p.add_argument("--role", required=True, choices=[r.value for r in Role])
+    _person_options(p, "the organisation's name, as created with create-org")
     p.set_defaults(handler=cmd_create_user)
 
     p = commands.add_parser(
@@ -421,10 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
         "activation link printed here (and e-mailed when SMTP_HOST is set). The link works once, for "
         "INVITATION_DAYS days; only its hash is kept.",
     )
-    p.add_argument("--email", required=True)
-    p.add_argument("--name", required=True, help="the person's full name")
-    p.add_argument("--org", required=True, help="the organisation's name (an active member)")
-    p.add_argument("--role", required=True, choices=[r.value for r in Role])
+    _person_options(p, "the organisation's name (an active member)")
     p.set_defaults(handler=cmd_invite_user)
 
     p = commands.add_parser(
