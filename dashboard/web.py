@@ -64,7 +64,7 @@ STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 
 TIMEOUT_MESSAGES = {
     "idle": "You were signed out after {idle} without activity. Please sign in again.",
-    "expired": "Your session reached its 12-hour limit. Please sign in again.",
+    "expired": "Your session reached its limit of {maximum}. Please sign in again.",
     "disabled": "Your session has ended. Please sign in again.",
     "password changed": "Your password was changed, so you were signed out everywhere.",
     "user disabled": "Your session has ended. Please sign in again.",
@@ -170,8 +170,9 @@ def login():
     form = LoginForm()
     next_url = safe_next(request.values.get("next"))
     errors: list[tuple[str, str]] = []
+    settings = extension().settings
     notice = TIMEOUT_MESSAGES.get(request.args.get("reason", ""), "").format(
-        idle=_duration(extension().settings.idle_timeout))
+        idle=_duration(settings.idle_timeout), maximum=_duration(settings.absolute_timeout))
     if request.args.get("signed_out"):
         notice = "You have signed out."
     status = 200

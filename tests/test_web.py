@@ -269,6 +269,8 @@ def test_absolute_lifetime_of_twelve_hours(sqlite_db, client, people):
     _age_sessions(sqlite_db, people.police_member.id, created_at=utcnow() - timedelta(hours=12, minutes=1))
     response = client.get("/")
     assert response.status_code == 302 and "reason=expired" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your session reached its limit of 12 hours." in page
 
 
 def test_logout_ends_the_session_on_the_server(sqlite_db, app, client, people):
