@@ -676,14 +676,47 @@ def summary_timings(db: Database, repeat: int = 30, say: Callable[[str], None] =
     return timings
 
 
+def retention_timings(db: Database, repeat: int = 30, say: Callable[[str], None] = print) -> list[Timing]:
+    """The retention review queue as an admin's page asks for it (the count, the first and the
+    last page), and a redaction of one page of incidents, rolled back (a bench writes nothing)."""
+    from . import retention
+
+    with db.session() as session:
+        admin = session.scalars(select(User).where(User.role == Role.ADMIN).order_by(User.id)).first()
+        if admin is None:
+            raise RuntimeError("The benchmark database has no admin: seed it with seed-demo.")
+        viewer = Viewer.from_user(admin)
+    today, months = date.today(), Settings.from_env().retention_months
+    in_session = partial(_in_session, db)
+    with db.factory() as session:
+        last = retention.queue(session, viewer, today=today, months=months).pages
+        first_page = retention.queue(session, viewer, retention.QueueFilters(kind="incident"), today=today,
+                                     months=months)
+    keys = [f"{record.kind}:{record.id}" for record in first_page.records]
+    say(f"Timing the retention review queue ({repeat} runs of each; {first_page.total:,} incidents due)")
+    few = max(3, repeat // 5)
+    plan = [
+        ("retention: the count of records due", [in_session(
+            lambda s: retention.count_due(s, viewer, today=today, months=months))] * repeat),
+        ("retention: the first page with its count", [in_session(
+            lambda s: retention.queue(s, viewer, today=today, months=months))] * repeat),
+        (f"retention: the last page ({last:,})", [in_session(
+            lambda s: retention.queue(s, viewer, today=today, months=months, page=last))] * repeat),
+        (f"retention: redacting {len(keys)} incidents (rolled back)", [in_session(
+            lambda s: retention.redact(s, viewer, keys, "benchmark run", today=today, months=months))] * few),
+    ]
+    return [_timing(name, _timed(calls), []) for name, calls in plan]
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m dashboard.bench register|import|meetings|summaries ...`: the register's, the
-    import's, the meetings' and briefing pack's, and the national summaries' timings on an
+    """`python -m dashboard.bench register|import|meetings|summaries|retention ...`: the register's,
+    the import's, the meetings' and briefing pack's, the national summaries' and the retention
+    review's timings on an
     existing demo database (e.g. one made by `python -m dashboard bench`)."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m dashboard.bench")
-    parser.add_argument("what", choices=["register", "import", "meetings", "summaries"])
+    parser.add_argument("what", choices=["register", "import", "meetings", "summaries", "retention"])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--repeat", type=int, default=60)
     parser.add_argument("--rows", type=int, default=100_000, help="import: rows to import (default 100,000)")
@@ -702,6 +735,8 @@ def main(argv: list[str] | None = None) -> int:
         results = meeting_timings(db, max(args.repeat // 2, 3))
     elif args.what == "summaries":
         results = summary_timings(db, max(args.repeat // 2, 3))
+    elif args.what == "retention":
+        results = retention_timings(db, max(args.repeat // 2, 3))
     else:
         viewer, _ = _bench_viewer(db)
         results = register_timings(db, viewer, args.repeat)

@@ -78,3 +78,29 @@ def test_summary_bench_times_the_national_summaries(tmp_path):
     assert pdf.max_bytes > 1_000  # a real PDF was made, through the download's own function
     assert len(results) == 10
     db.dispose()
+
+
+def test_retention_bench_times_the_queue_and_a_redaction_it_rolls_back(tmp_path, monkeypatch):
+    from datetime import date
+
+    from sqlalchemy import func, select
+
+    from dashboard.database import Database, upgrade_schema
+    from dashboard.demo import seed_demo
+    from dashboard.geography import load_reference_data
+    from dashboard.models import Incident
+
+    monkeypatch.setenv("DASHBOARD_INSTANCE", str(tmp_path / "instance"))
+    db = Database(f"sqlite:///{tmp_path / 'bench.db'}")
+    upgrade_schema(db)
+    with db.session() as session:
+        load_reference_data(session)
+    seed_demo(db, incidents=500, seed=3, today=date.today())
+    results = bench.retention_timings(db, repeat=3, say=lambda _m: None)
+    assert [t.name.split(" (")[0] for t in results] == [
+        "retention: the count of records due", "retention: the first page with its count",
+        "retention: the last page", "retention: redacting 25 incidents"]
+    assert all(t.runs >= 3 and t.p95_ms >= t.p50_ms > 0 for t in results)
+    with db.session() as session:  # the redaction was rolled back
+        assert session.scalar(select(func.count()).where(Incident.redacted_at.is_not(None))) == 0
+    db.dispose()
