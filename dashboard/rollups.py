@@ -27,6 +27,7 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
@@ -190,12 +191,17 @@ def _grouping_key_sqlite(element, compiler, **kw):
     return "+" + compiler.process(element.clauses, **kw)  # SQLite's documented no-index unary +
 
 
-def _raw_counts(session: Session, viewer: Viewer, filters: RecordFilters, *, listed_only: bool = False) -> Counter:
+def _raw_select(viewer: Viewer, filters: RecordFilters, *, listed_only: bool = False):
+    """Incidents per district counted from the incidents themselves (a statement, not yet run)."""
     area = grouping_key(Incident.area_code)
     stmt = visible(viewer, Incident, filters, Purpose.AGGREGATE).with_only_columns(area, func.count())
     if listed_only:
         stmt = stmt.where(Incident.audience == AUDIENCE_LISTED)
-    return Counter(dict(session.execute(stmt.group_by(area)).all()))
+    return stmt.group_by(area)
+
+
+def _raw_counts(session: Session, viewer: Viewer, filters: RecordFilters, *, listed_only: bool = False) -> Counter:
+    return Counter(dict(session.execute(_raw_select(viewer, filters, listed_only=listed_only)).all()))
 
 
 def _summary_applies(filters: RecordFilters) -> bool:
@@ -246,19 +252,20 @@ def incidents_by_area(session: Session, viewer: Viewer, filters: RecordFilters) 
     last_full = month_start(end + timedelta(days=1)) - timedelta(days=1)  # end of the last whole month
     if first_full > last_full:
         return _raw_counts(session, viewer, filters)
-    counts = Counter(
-        dict(
-            session.execute(
-                visible(viewer, IncidentMonthlyCount, replace(filters, start=first_full, end=month_start(last_full)),
-                        Purpose.AGGREGATE)
-                .with_only_columns(IncidentMonthlyCount.area_code, func.sum(IncidentMonthlyCount.incidents))
-                .group_by(IncidentMonthlyCount.area_code)
-            ).all()
-        )
-    )
-    counts.update(_raw_counts(session, viewer, replace(filters, start=first_full, end=last_full), listed_only=True))
+    parts = [
+        visible(viewer, IncidentMonthlyCount, replace(filters, start=first_full, end=month_start(last_full)),
+                Purpose.AGGREGATE)
+        .with_only_columns(IncidentMonthlyCount.area_code, func.sum(IncidentMonthlyCount.incidents))
+        .group_by(IncidentMonthlyCount.area_code),
+        _raw_select(viewer, replace(filters, start=first_full, end=last_full), listed_only=True),
+    ]
     if start < first_full:
-        counts.update(_raw_counts(session, viewer, replace(filters, end=first_full - timedelta(days=1))))
+        parts.append(_raw_select(viewer, replace(filters, end=first_full - timedelta(days=1))))
     if last_full < end:
-        counts.update(_raw_counts(session, viewer, replace(filters, start=last_full + timedelta(days=1))))
+        parts.append(_raw_select(viewer, replace(filters, start=last_full + timedelta(days=1))))
+    # One statement, so one snapshot on both backends: an import committing meanwhile is counted
+    # whole or not at all (separate queries could each see a different state).
+    counts: Counter = Counter()
+    for code, n in session.execute(union_all(*parts)):
+        counts[code] += int(n or 0)
     return Counter({code: int(n) for code, n in counts.items() if n})
