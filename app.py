@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dash
 from dash.exceptions import DependencyException
-from flask import Flask
+from flask import Flask, Response, request
+from werkzeug.exceptions import InternalServerError
 
 import callbacks
 import layouts
@@ -20,10 +22,27 @@ from dashboard.briefing_web import bp as briefing_bp
 from dashboard.config import Settings
 from dashboard.database import Database, schema_is_current
 from dashboard.invitations_web import bp as activation_bp
+from dashboard.logging_setup import configure_logging, current_request_id
 from dashboard.two_factor_web import bp as two_factor_bp
 from dashboard.web import allow_dash_inline_scripts, init_server
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+
+SERVER_ERROR_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Something went wrong - Midlands Partnership Dashboard</title>
+</head><body><main><h1>Sorry, something went wrong</h1>
+<p>The dashboard could not complete your request. Try again in a moment; if it keeps happening, tell
+your administrator and quote reference {reference}.</p><p><a href="/">Go to the dashboard</a></p></main>
+</body></html>"""
+
+
+def server_error(_error: InternalServerError) -> Response:
+    """A plain 500 answer with the request id to quote; the traceback goes to the log only."""
+    reference = current_request_id() or "-"
+    if request.path.startswith(("/_dash-", "/api/")):
+        body = f'{{"error": "Something went wrong on the server. Reference: {reference}."}}'
+        return Response(body, 500, mimetype="application/json")
+    return Response(SERVER_ERROR_PAGE.format(reference=reference), 500, mimetype="text/html")
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> dash.Dash:
@@ -33,6 +52,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     schema_is_current(db, raise_if_not=True)
 
     server = Flask(__name__, template_folder=None, static_folder=None)
+    server.debug = False  # never the debugger or tracebacks in answers, whatever FLASK_DEBUG says
     init_server(server, settings, db)
     server.register_blueprint(activation_bp)  # a new user's one-time activation link: /activate/<token>
     server.register_blueprint(two_factor_bp)  # the second factor: at sign-in, enrolment, recovery codes
@@ -53,6 +73,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     # A request for a script Dash does not have is a 404, not a server error.
     server.register_error_handler(DependencyException, lambda _exc: ("Not found", 404))
+    server.register_error_handler(InternalServerError, server_error)
     app.index_string = layouts.INDEX_STRING
     pages.register_pages(app)
     app.layout = pages.app_layout
@@ -65,7 +86,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
 
 def main() -> None:  # pragma: no cover - thin wrapper around the development server
-    settings = Settings.from_env()
+    env = dict(os.environ)
+    env.setdefault("LOG_FORMAT", "text")  # a terminal, not a log collector
+    settings = Settings.from_env(env)
+    configure_logging(settings.log_format, settings.log_level)
     app = create_app(settings)
     print(f"Midlands Partnership Dashboard: browse to http://{settings.host}:{settings.port}/")
     app.run(host=settings.host, port=settings.port, debug=False)
@@ -79,7 +103,9 @@ def __getattr__(name: str):
     global _app
     if name in {"server", "app"}:
         if _app is None:
-            _app = create_app()
+            settings = Settings.from_env()
+            configure_logging(settings.log_format, settings.log_level)
+            _app = create_app(settings)
         return _app.server if name == "server" else _app
     raise AttributeError(name)
 

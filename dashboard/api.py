@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, g, request
 from limits import parse_many
 from sqlalchemy.orm import Session
 
@@ -165,6 +165,7 @@ def _call(handler: Callable[[Session, Viewer], Response], *, allow_session: bool
                 return response
             checked = api_tokens.check(session, bearer_token())
             user_id, token_id = checked.user_id, checked.token_id
+            g.log_user_id = user_id  # the request log names the token's user (logging_setup)
             if not checked.ok:
                 _over_limit(settings.api_auth_failure_limit, f"failed:{address}")
                 response = _unauthorised()

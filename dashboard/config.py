@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -103,6 +104,55 @@ def _rate_limit(env: dict[str, str], name: str, default: str) -> str:
     return raw
 
 
+def _trusted_proxies(env: dict[str, str]) -> tuple[str, ...]:
+    """The addresses or networks of the TLS proxies in front of the app ("*": any sender)."""
+    raw = (env.get("TRUSTED_PROXIES") or "").strip()
+    if not raw:
+        return ()
+    entries = tuple(part.strip() for part in raw.split(",") if part.strip())
+    if "*" in entries:
+        return ("*",)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry)
+        except ValueError:
+            raise ConfigError(
+                f"TRUSTED_PROXIES must be IP addresses or networks separated by commas "
+                f"(e.g. 127.0.0.1,10.0.0.0/8) or *, not {entry!r}."
+            ) from None
+    return entries
+
+
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    for choice in choices:
+        if raw.lower() == choice.lower():
+            return choice
+    raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {raw!r}.")
+
+
+def _redis_url(env: dict[str, str]) -> str | None:
+    raw = (env.get("REDIS_URL") or "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://, e.g. redis://127.0.0.1:6379/0.")
+    return raw
+
+
+def _rate_limit_storage(env: dict[str, str], redis_url: str | None) -> str:
+    """Where rate limits are counted: RATELIMIT_STORAGE_URI, else Redis when REDIS_URL is set (shared
+    by every worker), else this process's memory."""
+    raw = (env.get("RATELIMIT_STORAGE_URI") or "").strip()
+    return raw or redis_url or "memory://"
+
+
 API_TOKEN_DAY_CHOICES = (30, 90, 365)
 
 
@@ -164,6 +214,14 @@ class Settings:
     lockout_max: timedelta = timedelta(hours=1)
     login_rate_limit: str = "20 per minute;200 per hour"
     rate_limit_storage: str = "memory://"
+    # Redis shared by every worker (REDIS_URL); the rate limits use it unless RATELIMIT_STORAGE_URI is set.
+    redis_url: str | None = field(default=None, repr=False)
+    # Deployment: the TLS proxies whose X-Forwarded-* headers are believed (none: headers ignored),
+    # how many proxies stand in front (PROXY_HOPS), and the log lines' format and level.
+    trusted_proxies: tuple[str, ...] = ()
+    proxy_hops: int = 1
+    log_format: str = "json"
+    log_level: str = "INFO"
     # The read-only API: calls per token, failed token checks per address, new tokens' lifetime
     # in days (None: until revoked).
     api_rate_limit: str = "60 per minute;1000 per day"
@@ -207,7 +265,12 @@ class Settings:
             idle_timeout=timedelta(minutes=_int(env, "SESSION_IDLE_MINUTES", 30, 1, 24 * 60)),
             absolute_timeout=timedelta(hours=_int(env, "SESSION_MAX_HOURS", 12, 1, 24 * 7)),
             secure_cookies=_bool(env, "SECURE_COOKIES", False),
-            rate_limit_storage=env.get("RATELIMIT_STORAGE_URI", "memory://"),
+            rate_limit_storage=_rate_limit_storage(env, _redis_url(env)),
+            redis_url=_redis_url(env),
+            trusted_proxies=_trusted_proxies(env),
+            proxy_hops=_int(env, "PROXY_HOPS", 1, 1, 5),
+            log_format=_choice(env, "LOG_FORMAT", LOG_FORMATS, "json"),
+            log_level=_choice(env, "LOG_LEVEL", LOG_LEVELS, "INFO"),
             api_rate_limit=_rate_limit(env, "API_RATE_LIMIT", "60 per minute;1000 per day"),
             api_auth_failure_limit=_rate_limit(env, "API_AUTH_FAILURE_LIMIT", "30 per minute"),
             api_token_days=_api_token_days(env),

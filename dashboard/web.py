@@ -6,6 +6,7 @@ covers every route Dash (or anything else) adds later.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,6 +32,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 from sqlalchemy import select, text
+from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
@@ -38,6 +40,7 @@ from . import auth
 from .access import Viewer
 from .config import Settings
 from .database import Database
+from .logging_setup import init_request_logging
 from .models import AppSetting, utcnow
 
 EXTENSION = "partnership_dashboard"
@@ -427,6 +430,32 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+class TrustedProxyFix:
+    """Believe the X-Forwarded-For/-Proto/-Host/-Port headers only from the configured TLS proxies,
+    so that behind the proxy the app sees the browser's address and https; from any other sender
+    they are ignored (else anyone could claim any address and dodge the per-address limits)."""
+
+    def __init__(self, app, trusted: tuple[str, ...], hops: int = 1) -> None:
+        self.app = app
+        self.any_sender = "*" in trusted
+        self.networks = [ipaddress.ip_network(t) for t in trusted if t != "*"]
+        self.fixed = ProxyFix(app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+
+    def trusts(self, address: str | None) -> bool:
+        if self.any_sender or not address:
+            return True  # no address: a UNIX socket, which only local processes (the proxy) reach
+        try:
+            ip = ipaddress.ip_address((address or "").split("%", 1)[0])
+        except ValueError:
+            return False
+        return any(ip in network for network in self.networks)
+
+    def __call__(self, environ, start_response):
+        if self.trusts(environ.get("REMOTE_ADDR")):
+            return self.fixed(environ, start_response)
+        return self.app(environ, start_response)
+
+
 def init_server(server: Flask, settings: Settings, db: Database) -> None:
     """Configure the Flask server: settings, database, sign-in, guard, CSRF, limits, headers."""
     server.config.update(
@@ -447,6 +476,9 @@ def init_server(server: Flask, settings: Settings, db: Database) -> None:
         # callback base64-encoded, a third larger, inside the callback's JSON.
         MAX_CONTENT_LENGTH=28 * 1024 * 1024,
     )
+    if settings.trusted_proxies:
+        server.wsgi_app = TrustedProxyFix(server.wsgi_app, settings.trusted_proxies, settings.proxy_hops)
+    init_request_logging(server)  # first, so that requests the guard answers are logged too
     login_manager = LoginManager()
     login_manager.session_protection = "basic"
     login_manager.user_loader(_load_user)
