@@ -26,6 +26,9 @@ bind = [f"[{_host}]:{_int('PORT', 8050)}" if ":" in _host else f"{_host}:{_int('
 # Each worker builds its own app and its own database connections (no preloading: a connection
 # pool must never be shared across a fork). Threads serve the Dash callbacks a page fires at once.
 workers = _int("WEB_CONCURRENCY", 2)
+# The workers' figure cache (dashboard/cache.py) must be shared to stay correct across them: with
+# more than one worker and no REDIS_URL, each worker computes every figure instead.
+os.environ["DASHBOARD_WORKERS"] = str(workers)
 threads = _int("WEB_THREADS", 4)
 worker_class = "gthread"
 preload_app = False
@@ -70,3 +73,6 @@ def when_ready(server) -> None:
             "Each of the %d workers counts rate limits on its own: set REDIS_URL (or RATELIMIT_STORAGE_URI) "
             "so that they share one count.", workers,
         )
+    if workers > 1 and not os.environ.get("REDIS_URL", "").strip():
+        server.log.warning("Without REDIS_URL the %d workers cannot share a figure cache, so none is used: "
+                           "set REDIS_URL to cache figures.", workers)

@@ -745,6 +745,37 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def cache_timings(db: Database, settings: Settings, repeat: int = 30, say: Callable[[str], None] = print) -> list[Timing]:
+    """The overview's figures (12 months, districts) for a police member with the figures cache
+    (dashboard/cache.py) as `settings` set it up: every call a miss (a new generation before
+    each), then every call a hit. The cache is detached again afterwards."""
+    from . import cache
+
+    viewer, _user = _bench_viewer(db)
+    today = date.today()
+    filters = RecordFilters(start=today - timedelta(days=365), end=today)
+    figures = cache.attach(db, settings)
+    if figures is None:
+        raise RuntimeError("CACHE_SECONDS is 0: there is no cache to time.")
+    try:
+        def overview() -> object:
+            with db.factory() as session:
+                return area_overview(session, viewer, filters, Geography.DISTRICT)
+
+        def miss() -> object:
+            figures.bump()
+            return overview()
+
+        say(f"Timing the figures cache ({type(figures.store).__name__})")
+        results = [
+            _timing("overview, cache miss", _timed([miss] * repeat), []),
+            _timing("overview, cache hit", _timed([overview] * repeat), []),
+        ]
+    finally:
+        cache.detach(db)
+    return results
+
+
 def _bench_viewer(db: Database) -> tuple[Viewer, User]:
     with db.session() as session:
         user = session.scalars(

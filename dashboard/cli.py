@@ -13,7 +13,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import audit
+from . import audit, cache
 from .config import ConfigError, Settings
 from .database import Database, SchemaNotReady, schema_is_current, upgrade_schema
 from .geography import load_reference_data
@@ -30,7 +30,9 @@ class CommandError(Exception):
 
 
 def _database(settings: Settings) -> Database:
-    return Database(settings.database_url)
+    db = Database(settings.database_url)
+    cache.attach(db, settings)  # what a command changes retires the workers' cached figures too
+    return db
 
 
 def _ready_database(settings: Settings) -> Database:

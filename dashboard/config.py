@@ -243,6 +243,8 @@ class Settings:
     invitation_days: int = 7
     # After how many months a record's personal fields come up for review (dashboard/retention.py).
     retention_months: int = 24
+    # How long figures stay in the shared cache, in seconds (dashboard/cache.py; 0: no cache).
+    cache_seconds: int = 300
     # Roles that must use the TOTP second factor (dashboard/two_factor.py); others may choose to.
     # Deliberately not read from the environment: the requirement is not an operator's option.
     second_factor_roles: frozenset[str] = frozenset({"admin", "chair"})
@@ -279,6 +281,7 @@ class Settings:
             alert_check_minutes=_int(env, "ALERT_CHECK_MINUTES", 15, 0, 24 * 60),
             invitation_days=_int(env, "INVITATION_DAYS", 7, 1, 30),
             retention_months=_int(env, "RETENTION_MONTHS", 24, 1, 240),
+            cache_seconds=_int(env, "CACHE_SECONDS", 300, 0, 24 * 60 * 60),
         )
         return replace(settings, **overrides) if overrides else settings
 

@@ -36,7 +36,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
-from . import audit, rollups, search
+from . import audit, cache, rollups, search
 from .access import PARTNERSHIP_ROLES, Viewer
 from .geography import SUCCESSIONS_TABLE
 from .models import (
@@ -1115,6 +1115,7 @@ def _insert(session: Session, viewer: Viewer, file_name: str, valid: list[dict],
     # In date order: each index then takes the new rows in a few places, not all over (twice as
     # fast at a million incidents); rows of the same day keep the file's order.
     valid = sorted(valid, key=lambda v: v["occurred_on"])
+    cache.records_changed(session)  # COPY bypasses the session: say so, for the figure cache
     ids = _new_ids(session, len(valid))
     now = utcnow()
     note = f"Imported from {file_name}"[:500]

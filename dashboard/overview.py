@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import actions
+from . import actions, cache
 from .access import Purpose, RecordFilters, Viewer, visible
 from .models import (
     Area,
@@ -167,6 +167,11 @@ def area_overview(
     """Counts in the period and the one before it, rates and tension levels, per map unit."""
     if filters.start is None or filters.end is None:
         raise ValueError("The overview needs a start and an end date.")
+    return cache.cached(session, "overview", viewer, (filters, geography),
+                        lambda: _area_overview(session, viewer, filters, geography))
+
+
+def _area_overview(session: Session, viewer: Viewer, filters: RecordFilters, geography: Geography) -> Overview:
     prev_start, prev_end = previous_period(filters.start, filters.end)
     current, previous = incidents_by_area_in_periods(
         session, viewer, [filters, replace(filters, start=prev_start, end=prev_end)]
@@ -229,6 +234,12 @@ def overdue_actions_count(session: Session, viewer: Viewer, today: date) -> int:
 
 
 def headline(session: Session, viewer: Viewer, overview: Overview, today: date) -> Headline:
+    """The page's headline figures (overdue actions as of `today`)."""
+    return cache.cached(session, "headline", viewer, (overview, today),
+                        lambda: _headline(session, viewer, overview, today))
+
+
+def _headline(session: Session, viewer: Viewer, overview: Overview, today: date) -> Headline:
     high = sum(1 for a in overview.areas if a.tension_level and a.tension_level >= 4)
     if overview.geography is not Geography.DISTRICT:
         high = sum(

@@ -21,7 +21,7 @@ from enum import StrEnum
 from sqlalchemy import case, func, literal, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
-from . import disclosure
+from . import cache, disclosure
 from .access import Purpose, RecordFilters, Viewer, national_viewer, visible
 from .disclosure import Cell, ProtectedTable, Suppression
 from .models import Area, IncidentCategory, IncidentTrendCount, Strand, TensionAssessment
@@ -559,6 +559,11 @@ def build(session: Session, viewer: Viewer, query: SummaryQuery) -> Summary:
     category code that does not exist."""
     if not may_view(viewer):
         raise PermissionError("Only people with an active account can see national summaries.")
+    # The same figures for every reader: one cache entry for all, under the national viewer.
+    return cache.cached(session, "summary", national_viewer(), query, lambda: _build(session, query))
+
+
+def _build(session: Session, query: SummaryQuery) -> Summary:
     areas = _areas(session, query)
     unknown = sorted(set(query.areas) - set(areas.districts))
     if unknown:

@@ -20,6 +20,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import cache
 from .access import Purpose, RecordFilters, Viewer, visible
 from .models import (
     Area,
@@ -374,6 +375,10 @@ def year_before(day: date, grain: Grain) -> date:
 
 def trend(session: Session, viewer: Viewer, query: TrendQuery) -> Trend:
     """The incidents the viewer may see over time, as the query asks."""
+    return cache.cached(session, "trend", viewer, query, lambda: _trend(session, viewer, query))
+
+
+def _trend(session: Session, viewer: Viewer, query: TrendQuery) -> Trend:
     grain = query.grain
     start = bucket_of(query.filters.start, grain)
     end = query.filters.end
