@@ -6,6 +6,7 @@ which lands on the account page."""
 from __future__ import annotations
 
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -31,7 +32,9 @@ def active_id(driver) -> str:
 
 
 def wait_for_heading(driver, text: str) -> None:
-    WebDriverWait(driver, 15).until(lambda d: d.find_element(By.TAG_NAME, "h1").text == text)
+    # The page may be replaced between finding the heading and reading it (a sign-in step redirects).
+    WebDriverWait(driver, 15, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)).until(
+        lambda d: d.find_element(By.TAG_NAME, "h1").text == text)
 
 
 def password_by_keyboard(driver, url: str, email: str) -> None:
