@@ -18,7 +18,8 @@ from dashboard.access import Viewer
 from dashboard.config import Settings
 from dashboard.models import AuditEvent, Incident, Organisation, User, UserSession, utcnow
 from dashboard.reference import Marking
-from tests.conftest import SECRET, TEST_PASSWORD, add_incident, csrf_from
+from tests.conftest import SECRET, add_incident
+from tests.test_record_pages import components, open_page, sign_in
 
 BIRMINGHAM = "E08000025"
 DAY = date.today() - timedelta(days=3)
@@ -139,6 +140,7 @@ def test_green_records_open_without_a_reason_or_a_view_entry(db, people):
 
 
 # --- through the real app, on both backends -------------------------------------------------------------
+# sign_in, open_page and components: as tests/test_record_pages.py opens pages.
 
 
 @pytest.fixture
@@ -146,41 +148,6 @@ def web(db, people, tmp_path):
     settings = Settings.from_env({"DASHBOARD_INSTANCE": str(tmp_path / "instance"), "SECRET_KEY": SECRET},
                                  database_url=db.url, testing=True, second_factor_roles=frozenset())
     return create_app(settings, db), db, people
-
-
-def sign_in(app, email: str):
-    client = app.server.test_client()
-    token = csrf_from(client.get("/login").data)
-    response = client.post("/login", data={"email": email, "password": TEST_PASSWORD, "csrf_token": token})
-    assert response.status_code == 302
-    client.get("/")  # sets the CSRF cookie Dash reads
-    return client
-
-
-def open_page(client, path: str) -> str:
-    """What Dash's router answers for `path` (the page's components as JSON text)."""
-    pathname, _, search = path.partition("?")
-    body = {
-        "output": ".._pages_content.children..._pages_store.data..",
-        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-        "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
-                   {"id": "_pages_location", "property": "search", "value": f"?{search}" if search else ""}],
-        "changedPropIds": ["_pages_location.pathname"],
-    }
-    response = client.post("/_dash-update-component", json=body,
-                           headers={"X-CSRFToken": client.get_cookie("_csrf_token").value})
-    assert response.status_code == 200
-    return json.dumps(response.get_json()["response"]["_pages_content"]["children"])
-
-
-def components(tree):
-    if isinstance(tree, list):
-        for item in tree:
-            yield from components(item)
-    elif isinstance(tree, dict) and "props" in tree:
-        yield tree
-        for value in tree["props"].values():
-            yield from components(value)
 
 
 def found(page: str) -> dict:
