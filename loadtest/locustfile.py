@@ -66,10 +66,19 @@ class _FromAddress(HTTPAdapter):
         return super().init_poolmanager(*args, **kwargs)
 
 
+def _think_seconds() -> tuple[float, float]:
+    """The pause between a person's steps, from LOAD_THINK_SECONDS ("1-3", seconds: the default)."""
+    low, _, high = os.environ.get("LOAD_THINK_SECONDS", "1-3").partition("-")
+    try:
+        return float(low), float(high or low)
+    except ValueError:
+        raise SystemExit(f"LOAD_THINK_SECONDS must be a range such as 1-3, not {os.environ['LOAD_THINK_SECONDS']!r}.") from None
+
+
 class Member(HttpUser):
     """A partner member: signs in, then overview, trends and register, over and over."""
 
-    wait_time = between(1, 3)
+    wait_time = between(*_think_seconds())
 
     def on_start(self) -> None:
         global _ACCOUNTS

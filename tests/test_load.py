@@ -25,7 +25,9 @@ def _run(tmp_path: Path, timeout: int = 120, **env: str) -> subprocess.Completed
 
 @pytest.mark.slow
 def test_a_short_run_signs_users_in_and_walks_every_page_without_a_failure(tmp_path):
-    done = _run(tmp_path, LOAD_INCIDENTS="1500", LOAD_USERS="5", LOAD_SPAWN_RATE="5", LOAD_RUN_TIME="12s")
+    # Short pauses, so that every simulated person walks all three pages within the short run.
+    done = _run(tmp_path, LOAD_INCIDENTS="1500", LOAD_USERS="5", LOAD_SPAWN_RATE="5", LOAD_RUN_TIME="12s",
+                LOAD_THINK_SECONDS="0.1-0.3")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Errors: 0" in done.stdout
     out = tmp_path / "out"
