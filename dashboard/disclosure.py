@@ -277,16 +277,66 @@ class _Flow:
                 arcs.setdefault(u, []).append((v, pos))
             if flow > low:
                 arcs.setdefault(v, []).append((u, pos))
+        component = _components(arcs)
         pinned = []
         for pos, (u, v, flow) in self.edges.items():
             if state.get(pos, Suppression.NONE) is Suppression.NONE:
                 continue
             low, high = ranges[pos]
-            up = flow < high and _reaches(arcs, v, u, pos)
-            down = flow > low and _reaches(arcs, u, v, pos)
-            if not (up or down):
+            up, down = flow < high, flow > low
+            # A cycle through the edge needs a path back, so its ends in one strong component.
+            # With one direction open only, any path back avoids the edge itself (no other edge
+            # joins the same two nodes); with both open, the path back must be looked for.
+            if not (up or down) or component[u] != component[v]:
+                pinned.append(pos)
+            elif up and down and not (_reaches(arcs, v, u, pos) or _reaches(arcs, u, v, pos)):
                 pinned.append(pos)
         return pinned
+
+
+def _components(arcs) -> dict:
+    """The strong component of every node of the residual graph (Tarjan's algorithm, without
+    recursion): node -> the component's number."""
+    nodes = set(arcs) | {nxt for out in arcs.values() for nxt, _pos in out}
+    index: dict = {}
+    low: dict = {}
+    component: dict = {}
+    stack: list = []
+    on_stack: set = set()
+    counter = 0
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, iter(arcs.get(root, ())))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, out = work[-1]
+            for nxt, _pos in out:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = counter
+                    counter += 1
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(arcs.get(nxt, ()))))
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component[member] = index[node]
+                        if member == node:
+                            break
+    return component
 
 
 def _reaches(arcs, start, goal, avoid) -> bool:
