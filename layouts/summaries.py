@@ -113,18 +113,9 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (plural or word + 's')}"
 
 
-def cell_content(cell: Cell | None):
-    """A published figure as the page shows it: a number, or "<5" / "[c]" with what it means."""
-    if cell is None:
-        return ""
-    if str(cell.shown) == SUPPRESSED:
-        return html.Abbr(SUPPRESSED, title=SUPPRESSED_TITLE)
-    if str(cell.shown) == CONCEALED:
-        return html.Abbr(CONCEALED, title=CONCEALED_TITLE)
-    return f"{int(cell.shown):,}"
-
-
 def cell_text(cell: Cell | None) -> str:
+    """A published figure as the page shows it: a number, or "<5" / "[c]" (the key above the
+    tables says what they mean; plain text keeps a 65-row table's answer small)."""
     if cell is None:
         return ""
     return str(cell.shown) if cell.suppressed else f"{int(cell.shown):,}"
@@ -271,12 +262,12 @@ def summary_table(table: SummaryTable) -> html.Div:
     if with_row_totals:
         head.append(html.Th(table.total_label, scope="col", className="text-end summaries-total"))
     body = []
-    for r, (code, label) in enumerate(table.rows):
-        cells = [html.Th(label, scope="row", className="fw-normal")]
-        cells += [html.Td(cell_content(c), className="text-end") for c in p.cells[r]]
+    for r, (_code, label) in enumerate(table.rows):
+        cells = [html.Th(label, scope="row")]  # (not bold: the stylesheet)
+        cells += [html.Td(cell_text(c)) for c in p.cells[r]]  # (right-aligned by the stylesheet)
         if with_row_totals:
-            cells.append(html.Td(cell_content(p.row_totals[r]), className="text-end summaries-total"))
-        body.append(html.Tr(cells, id=f"{table_id(table.key)}-row-{code}"))
+            cells.append(html.Td(cell_text(p.row_totals[r]), className="summaries-total"))
+        body.append(html.Tr(cells))
     children = [
         html.Caption(table.title),
         html.Thead(html.Tr(head)),
@@ -284,9 +275,9 @@ def summary_table(table: SummaryTable) -> html.Div:
     ]
     if p.column_totals is not None:
         foot = [html.Th(table.total_label, scope="row")]
-        foot += [html.Td(cell_content(c), className="text-end") for c in p.column_totals]
+        foot += [html.Td(cell_text(c)) for c in p.column_totals]
         if with_row_totals:
-            foot.append(html.Td(cell_content(p.grand_total), className="text-end"))
+            foot.append(html.Td(cell_text(p.grand_total)))
         children.append(html.Tfoot(html.Tr(foot, className="summaries-total-row")))
     return html.Div(
         html.Table(children, className="table table-sm summaries-table mb-0", id=table_id(table.key)),
