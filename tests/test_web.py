@@ -128,6 +128,29 @@ def test_sign_in_and_see_the_shell(client, people):
     assert "synthetic demonstration data" not in text
 
 
+def test_answers_scripts_and_styles_travel_compressed_but_html_pages_do_not(client, people):
+    """A phone on a weak connection gets the layout, scripts and styles compressed; the HTML
+    pages, which carry the CSRF token, are never compressed (BREACH)."""
+    import gzip
+
+    accept = {"Accept-Encoding": "gzip"}
+    login = client.get("/login", headers=accept)
+    assert login.status_code == 200 and "Content-Encoding" not in login.headers
+    sign_in(client, people.police_member.email)
+    page = client.get("/", headers=accept)
+    assert page.status_code == 200 and "Content-Encoding" not in page.headers
+    layout = client.get("/_dash-layout", headers=accept)
+    assert layout.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in layout.headers["Vary"]
+    assert "Pat Police" in gzip.decompress(layout.get_data()).decode()
+    script = next(src for src in re.findall(r'src="([^"]+\.js[^"]*)"', page.get_data(as_text=True))
+                  if "dash_ag_grid" in src)
+    sent = client.get(script, headers=accept)
+    assert sent.status_code == 200 and sent.headers["Content-Encoding"] == "gzip"
+    assert len(sent.get_data()) < len(gzip.decompress(sent.get_data())) / 3
+    plain = client.get("/_dash-layout")  # a client that does not ask for it gets it plain
+    assert "Content-Encoding" not in plain.headers and "Pat Police" in plain.get_data(as_text=True)
+
+
 def test_demo_notice_only_in_demo_mode(sqlite_db, client, people):
     with sqlite_db.session() as s:
         s.add(AppSetting(key="demo_mode", value="true"))
