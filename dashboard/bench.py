@@ -16,11 +16,12 @@ import secrets
 import statistics
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import partial
 from itertools import cycle, islice
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 
@@ -29,7 +30,7 @@ from .config import Settings
 from .database import Database, upgrade_schema
 from .geography import load_reference_data
 from .models import AppSetting, Incident, Organisation, User, action_areas
-from .overview import Geography, area_overview, headline
+from .overview import Geography, area_overview
 from .passwords import hash_password
 from .reference import Role
 
@@ -43,6 +44,9 @@ class Timing:
     max_ms: float
     mean_bytes: int
     max_bytes: int
+    sql_p50_ms: float | None = None  # the same questions asked in plain SQL (bench_baselines)
+    sql_p95_ms: float | None = None
+    max_json_bytes: int | None = None  # the largest answer before compression (bytes: as sent)
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -77,18 +81,48 @@ def prepare_database(url: str, incidents: int, seed: int, say: Callable[[str], N
     return db
 
 
-def _bench_member(db: Database) -> tuple[User, str]:
-    """A member of a police force with a fresh random password (this is a benchmark database)."""
+def _bench_user(db: Database, role: Role, organisation_like: str = "%") -> tuple[str, str]:
+    """The e-mail of the first user with this role (in an organisation whose name is like
+    `organisation_like`), given a fresh random password (this is a benchmark database)."""
     password = secrets.token_urlsafe(18)
     with db.session() as session:
         user = session.scalars(
-            select(User).join(Organisation).where(User.role == Role.MEMBER, Organisation.name.like("%Police%"))
+            select(User).join(Organisation).where(User.role == role, Organisation.name.like(organisation_like))
             .order_by(User.id)
         ).first()
         if user is None:
-            raise RuntimeError("The benchmark database has no police member: seed it with seed-demo.")
+            raise RuntimeError(f"The benchmark database has no {role} user: seed it with seed-demo.")
         user.password_hash = hash_password(password)
-        return user, password
+        return user.email, password
+
+
+def _bench_member(db: Database) -> tuple[User, str]:
+    """A member of a police force with a fresh random password."""
+    email, password = _bench_user(db, Role.MEMBER, "%Police%")
+    with db.session() as session:
+        return session.scalar(select(User).where(User.email == email)), password
+
+
+class Answer(NamedTuple):
+    seconds: float
+    sent_bytes: int  # as it travelled (compressed)
+    json_bytes: int  # the callback's JSON
+    body: dict
+
+
+BROWSER_ENCODINGS = "gzip, deflate, br"  # what Chromium and Firefox accept
+
+
+def _decoded(sent: bytes, encoding: str | None) -> bytes:
+    if encoding == "gzip":
+        import gzip
+
+        return gzip.decompress(sent)
+    if encoding == "br":
+        import brotli
+
+        return brotli.decompress(sent)
+    return sent
 
 
 class Browser:
@@ -112,7 +146,7 @@ class Browser:
                 return key, spec
         raise KeyError(output_fragment)
 
-    def call(self, output_fragment: str, values: dict[str, object], changed: str) -> tuple[float, int, dict]:
+    def call(self, output_fragment: str, values: dict[str, object], changed: str) -> Answer:
         key, spec = self._find(output_fragment)
         outputs = [{"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]}
                    for o in key.strip(".").split("...")]
@@ -127,11 +161,14 @@ class Browser:
             "changedPropIds": [changed],
         }
         started = time.perf_counter()
-        response = self.client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": self.csrf})
+        response = self.client.post("/_dash-update-component", json=body,
+                                    headers={"X-CSRFToken": self.csrf, "Accept-Encoding": BROWSER_ENCODINGS})
+        sent = response.get_data()  # (compressed as a browser gets it: the time includes that)
         elapsed = time.perf_counter() - started
+        text = _decoded(sent, response.headers.get("Content-Encoding"))
         if response.status_code != 200:
-            raise RuntimeError(f"{output_fragment}: HTTP {response.status_code}: {response.get_data(as_text=True)[:300]}")
-        return elapsed, len(response.get_data()), response.get_json()
+            raise RuntimeError(f"{output_fragment}: HTTP {response.status_code}: {text[:300]!r}")
+        return Answer(elapsed, len(sent), len(text), json.loads(text))
 
 
 def _filter_changes(today: date, categories: list[str], strands: list[str], orgs: list[int]) -> Iterator[tuple[str, dict]]:
@@ -196,73 +233,134 @@ def _trend_changes(today: date, categories: list[str], districts: list[str], org
         yield changed, base | values
 
 
+def _summary_changes() -> Iterator[tuple[str, dict]]:
+    """The changes the national policy team makes on the summaries page, in a repeating mix."""
+    base = {"summaries-to.value": None, "summaries-quarters.value": "4", "summaries-geography.value": "district",
+            "summaries-breakdown.value": "category", "summaries-areas.value": [], "summaries-categories.value": []}
+    changes = [
+        ("summaries-quarters.value", {"summaries-quarters.value": "8"}),
+        ("summaries-breakdown.value", {"summaries-breakdown.value": "strand"}),
+        ("summaries-geography.value", {"summaries-geography.value": "police-force-area"}),
+        ("summaries-geography.value", {"summaries-geography.value": "region", "summaries-quarters.value": "8"}),
+        ("summaries-quarters.value", {"summaries-quarters.value": "4"}),
+        ("summaries-quarters.value", {"summaries-quarters.value": "20", "summaries-breakdown.value": "strand"}),
+    ]
+    for changed, values in cycle(changes):
+        yield changed, base | values
+
+
+def _record_filters(vocab, today: date, values: dict, prefix: str) -> RecordFilters:
+    """The filters a page's controls stand for, parsed as the page parses them."""
+    from .filters import FilterState
+
+    def value(name):
+        return values.get(f"{prefix}-{name}.value")
+
+    return FilterState.from_controls(
+        vocab, today, preset=value("period"), start=value("start"), end=value("end"),
+        categories=value("categories"), strands=value("strands"), verification=value("verification"),
+        markings=value("markings"), organisations=value("organisations"),
+    ).record_filters()
+
+
 def run(
     incidents: int = 1_000_000,
     database_url: str | None = None,
     repeat: int = 60,
     seed: int = 7,
     say: Callable[[str], None] = print,
+    *,
+    with_register: bool = True,
+    with_cache: bool = False,
 ) -> dict:
-    """Measure, and return the results (also printed)."""
+    """Measure, and return the results (also printed). Each callback's timing comes with the
+    time of the same question asked in plain SQL (dashboard/bench_baselines.py)."""
     from app import create_app  # the whole app, as it is served
+
+    from . import bench_baselines as plain
+    from . import summaries
+    from .filters import vocabulary
 
     settings = Settings.from_env()
     url = database_url or f"sqlite:///{settings.instance_dir / f'bench-{incidents}.db'}"
     db = prepare_database(url, incidents, seed, say)
     user, password = _bench_member(db)
-    viewer_email = user.email
+    sci_email, sci_password = _bench_user(db, Role.SCI)
     app = create_app(settings.with_overrides(database_url=url, login_rate_limit="1000 per minute"), db)
-    browser = Browser(app, viewer_email, password)
+    browser = Browser(app, user.email, password)
     today = date.today()
-    from .filters import vocabulary
 
     with db.session() as session:
-        viewer = Viewer.from_user(session.scalar(select(User).where(User.email == viewer_email)))
+        viewer = Viewer.from_user(session.scalar(select(User).where(User.email == user.email)))
         vocab = vocabulary(session, viewer, today)
+        choices = summaries.choices(session, today)
     categories = [c for c, _ in vocab.categories]
     strands = [s for s, _ in vocab.strands]
     orgs = [o for o, _ in vocab.organisations]
     districts = [d for d, _ in vocab.districts]
+    results: list[Timing] = []
+    half = max(10, repeat // 2)
+
+    def plain_sql(question: Callable) -> Callable[[], object]:
+        def call():
+            with db.factory() as session:
+                return question(session)
+        return call
+
+    def measure(name: str, calls: list, questions: list | None = None) -> None:
+        if not calls:  # (a short run may not reach every kind of change)
+            return
+        answers = [call() for call in calls]
+        timing = replace(_timing(name, [a.seconds for a in answers], [a.sent_bytes for a in answers]),
+                         max_json_bytes=max(a.json_bytes for a in answers))
+        if questions:
+            raw = _timing(name, _timed(questions), [0])
+            timing = replace(timing, sql_p50_ms=raw.p50_ms, sql_p95_ms=raw.p95_ms)
+        results.append(timing)
 
     say(f"Warming up ({db.dialect}, {incidents:,} incidents)")
     changes = _filter_changes(today, categories, strands, orgs)
     for changed, values in islice(changes, 17):
         browser.call("overview-summary.children", values, changed)
-
-    def measure(name: str, calls) -> None:
-        if not calls:  # (a short run may not reach every kind of change)
-            return
-        seconds, sizes = [], []
-        for call in calls:
-            elapsed, size, _body = call()
-            seconds.append(elapsed)
-            sizes.append(size)
-        results.append(_timing(name, seconds, sizes))
-
-    results: list[Timing] = []
+    overview_mix = list(islice(changes, repeat))
     queries: list[str] = []
 
     def refresh(changed, values):
-        elapsed, size, body = browser.call("overview-summary.children", values, changed)
-        queries.append(body["response"]["overview-query"]["data"])
-        return elapsed, size, body
+        answer = browser.call("overview-summary.children", values, changed)
+        queries.append(answer.body["response"]["overview-query"]["data"])
+        return answer
+
+    def overview_question(values) -> Callable:
+        filters = _record_filters(vocab, today, values, "overview")
+        geography = Geography(values["overview-geography.value"])
+        return plain_sql(lambda s: plain.overview(s, viewer, filters, geography))
 
     measure("overview: filter change (map colours, summary, headline)",
-            [lambda c=c, v=v: refresh(c, v) for c, v in islice(changes, repeat)])
+            [lambda c=c, v=v: refresh(c, v) for c, v in overview_mix],
+            [overview_question(v) for _c, v in overview_mix])
+    followed = overview_mix[:half]
     measure("overview: incident locations layer, after a filter change",
             [lambda q=q: browser.call("overview-map.figure@", {"overview-query.data": q + "&layers=points"},
                                       "overview-query.data")
-             for q in queries[: max(10, repeat // 2)]])
+             for q in queries[:half]],
+            [plain_sql(lambda s, f=_record_filters(vocab, today, v, "overview"): plain.locations(s, viewer, f))
+             for _c, v in followed])
     measure("overview: table view, after a filter change",
             [lambda q=q: browser.call("overview-table.children",
                                       {"overview-query.data": q, "overview-table-collapse.is_open": True},
                                       "overview-query.data")
-             for q in queries[: max(10, repeat // 2)]])
+             for q in queries[:half]],
+            [plain_sql(lambda s, f=_record_filters(vocab, today, v, "overview"),
+                       g=Geography(v["overview-geography.value"]): plain.table(s, viewer, f, g))
+             for _c, v in followed])
+    year = RecordFilters(start=today - timedelta(days=364), end=today)
+    picked = list(islice(cycle(districts), half))
     measure("overview: district drill-down",
             [lambda d=d: browser.call("overview-area-panel.children",
                                       {"overview-area.value": d, "overview-period.value": "12m",
                                        "overview-geography.value": "district"}, "overview-area.value")
-             for d in islice(cycle(districts), max(10, repeat // 2))])
+             for d in picked],
+            [plain_sql(lambda s, d=d: plain.drill_down(s, viewer, year, d)) for d in picked])
 
     say("Warming up the trends page")
     trend_mix = _trend_changes(today, categories, districts, orgs)
@@ -272,48 +370,75 @@ def run(
     trend_tables: list[dict] = []
 
     def trend_refresh(changed, values):
-        elapsed, size, body = browser.call("trends-graph.figure", values, changed)
-        trend_queries.append(body["response"]["trends-query"]["data"])
-        trend_tables.append(body["response"]["trends-data"]["data"])
-        return elapsed, size, body
+        answer = browser.call("trends-graph.figure", values, changed)
+        trend_queries.append(answer.body["response"]["trends-query"]["data"])
+        trend_tables.append(answer.body["response"]["trends-data"]["data"])
+        return answer
+
+    def trend_question(values) -> Callable:
+        filters = _record_filters(vocab, today, values, "trends")
+        return plain_sql(lambda s: plain.trend(
+            s, viewer, filters, grain=values["trends-grain.value"], split=values["trends-split.value"],
+            compare_last_year="year" in values["trends-compare.value"]))
+
+    def by_record(values) -> bool:
+        return values["trends-split.value"] == "organisation" or bool(values["trends-verification.value"])
 
     trend_calls = list(islice(trend_mix, repeat))
+    from_rollups = [(c, v) for c, v in trend_calls if not by_record(v)]
+    record_by_record = [(c, v) for c, v in trend_calls if by_record(v)]
     measure("trends: change (chart, summary, calendar annotations)",
-            [lambda c=c, v=v: trend_refresh(c, v) for c, v in trend_calls
-             if not (v["trends-split.value"] == "organisation" or v["trends-verification.value"])])
+            [lambda c=c, v=v: trend_refresh(c, v) for c, v in from_rollups],
+            [trend_question(v) for _c, v in from_rollups])
     measure("trends: change needing record-by-record counts (organisation, verification)",
-            [lambda c=c, v=v: trend_refresh(c, v) for c, v in trend_calls
-             if v["trends-split.value"] == "organisation" or v["trends-verification.value"]])
+            [lambda c=c, v=v: trend_refresh(c, v) for c, v in record_by_record],
+            [trend_question(v) for _c, v in record_by_record])
+    warned = (from_rollups + record_by_record)[:half]
     measure("trends: early warning and trigger events, after a change",
             [lambda q=q: browser.call("trends-warning.children", {"trends-query.data": q}, "trends-query.data")
-             for q in trend_queries[: max(10, repeat // 2)]])
-    measure("trends: table view, after a change",
+             for q in trend_queries[:half]],
+            [plain_sql(lambda s, f=_record_filters(vocab, today, v, "trends"):
+                       plain.weekly(s, viewer, f, f.end, by_category=True)) for _c, v in warned])
+    measure("trends: table view, after a change (from the chart's data: no SQL)",
             [lambda d=d: browser.call("trends-table.children",
                                       {"trends-data.data": d, "trends-table-collapse.is_open": True},
                                       "trends-data.data")
-             for d in trend_tables[: max(10, repeat // 2)]])
+             for d in trend_tables[:half]])
 
-    # The same figures asked of the database alone, for comparison.
-    seconds = []
-    for days in islice(cycle([27, 90, 364, 729]), max(10, repeat // 2)):
-        filters = RecordFilters(start=today - timedelta(days=days), end=today)
-        started = time.perf_counter()
-        with db.session() as session:
-            result = area_overview(session, viewer, filters, Geography.DISTRICT)
-            headline(session, viewer, result, today)
-        seconds.append(time.perf_counter() - started)
-    results.append(_timing("database alone: overview figures (4 weeks to 2 years)", seconds, [0]))
-    results.extend(register_timings(db, viewer, repeat, say))
+    say("Warming up the national summaries page")
+    national = Browser(app, sci_email, sci_password)
+    summary_mix = _summary_changes()
+    for changed, values in islice(summary_mix, 6):
+        national.call("summaries-results.children", values, changed)
 
-    rss = _resident_memory_mb()
+    def summary_question(values) -> Callable:
+        params = {key.removeprefix("summaries-").removesuffix(".value"): value
+                  for key, value in values.items() if value not in (None, [])}
+        params["area"], params["category"] = params.pop("areas", []), params.pop("categories", [])
+        query = summaries.query_from_params(params, today, vocabulary=choices)
+        ends = [q.end for q in query.quarter_list]
+        return plain_sql(lambda s: plain.summary(s, query.start, ends))
+
+    summary_calls = list(islice(summary_mix, half))
+    measure("summaries: change (tables, charts, disclosure control)",
+            [lambda c=c, v=v: national.call("summaries-results.children", v, c) for c, v in summary_calls],
+            [summary_question(v) for _c, v in summary_calls])
+
+    if with_register:
+        results.extend(register_timings(db, viewer, repeat, say))
+    if with_cache and not settings.cache_seconds:
+        results.extend(cache_timings(db, settings.with_overrides(cache_seconds=300), half, say))
     report = {
         "database": db.dialect,
         "incidents": incidents,
         "cores": os.cpu_count(),
-        "worker_memory_mb": rss,
+        "worker_memory_mb": _resident_memory_mb(),
+        "peak_memory_mb": plain.peak_memory_mb(),
+        "cache": "off" if not settings.cache_seconds else "on",
         "results": [r.__dict__ for r in results],
     }
     say(format_report(report))
+    db.dispose()
     return report
 
 
@@ -328,17 +453,26 @@ def _resident_memory_mb() -> float | None:
 
 
 def format_report(report: dict) -> str:
+    memory = f"worker memory {report['worker_memory_mb']} MB"
+    if report.get("peak_memory_mb"):
+        memory += f" (peak {report['peak_memory_mb']} MB)"
+    cache = {"off": ", figures cache off", "on": ", figures cache on"}.get(report.get("cache", ""), "")
     lines = [
         f"Benchmark: {report['incidents']:,} incidents on {report['database']}, {report['cores']} cores, "
-        f"worker memory {report['worker_memory_mb']} MB",
+        f"{memory}{cache}",
         "",
-        f"| {'what':<58} | runs | p50 ms | p95 ms | max ms | mean KB | max KB |",
-        f"|{'-' * 60}|------|--------|--------|--------|---------|--------|",
+        f"| {'what':<58} | runs | p50 ms | p95 ms | max ms | max KB sent | max KB JSON | SQL p50 | SQL p95 |",
+        f"|{'-' * 60}|------|--------|--------|--------|-------------|-------------|---------|---------|",
     ]
+
+    def number(value, scale=1.0) -> str:
+        return "" if value is None else f"{value / scale:.1f}"
+
     for r in report["results"]:
         lines.append(
             f"| {r['name']:<58} | {r['runs']:>4} | {r['p50_ms']:>6.1f} | {r['p95_ms']:>6.1f} | {r['max_ms']:>6.1f} "
-            f"| {r['mean_bytes'] / 1024:>7.1f} | {r['max_bytes'] / 1024:>6.1f} |"
+            f"| {number(r['max_bytes'] or None, 1024):>11} | {number(r.get('max_json_bytes'), 1024):>11} "
+            f"| {number(r.get('sql_p50_ms')):>7} | {number(r.get('sql_p95_ms')):>7} |"
         )
     return "\n".join(lines)
 
@@ -716,12 +850,14 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m dashboard.bench")
-    parser.add_argument("what", choices=["register", "import", "meetings", "summaries", "retention"])
+    parser.add_argument("what", choices=["register", "import", "meetings", "summaries", "retention", "callbacks",
+                                         "naive"])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--repeat", type=int, default=60)
     parser.add_argument("--rows", type=int, default=100_000, help="import: rows to import (default 100,000)")
     parser.add_argument("--format", default="csv", choices=["csv", "xlsx"])
     parser.add_argument("--keep", action="store_true", help="import: commit the import (default: roll it back)")
+    parser.add_argument("--json", default=None, help="callbacks, naive: also write the report to this file")
     args = parser.parse_args(argv)
     db = Database(args.database_url)
     with db.session() as session:
@@ -730,6 +866,13 @@ def main(argv: list[str] | None = None) -> int:
         incidents = session.scalar(select(func.count()).select_from(Incident))
     if args.what == "import":
         import_timing(db, args.rows, args.format, keep=args.keep)
+        return 0
+    if args.what in {"callbacks", "naive"}:
+        db.dispose()
+        report = (run(incidents, args.database_url, args.repeat, with_register=False, with_cache=True)
+                  if args.what == "callbacks" else naive_report(args.database_url, args.repeat))
+        if args.json:
+            write_json(report, args.json)
         return 0
     if args.what == "meetings":
         results = meeting_timings(db, max(args.repeat // 2, 3))
@@ -768,12 +911,27 @@ def cache_timings(db: Database, settings: Settings, repeat: int = 30, say: Calla
 
         say(f"Timing the figures cache ({type(figures.store).__name__})")
         results = [
-            _timing("overview, cache miss", _timed([miss] * repeat), []),
-            _timing("overview, cache hit", _timed([overview] * repeat), []),
+            _timing("figures cache: the map's figures computed (a miss)", _timed([miss] * repeat), []),
+            _timing("figures cache: the map's figures from the cache (a hit)", _timed([overview] * repeat), []),
         ]
     finally:
         cache.detach(db)
     return results
+
+
+def naive_report(database_url: str, repeat: int, say: Callable[[str], None] = print) -> dict:
+    """The naive way's timings (bench_baselines), in this process: run it in one of its own."""
+    from . import bench_baselines as plain
+
+    db = Database(database_url)
+    viewer, _user = _bench_viewer(db)
+    with db.session() as session:
+        incidents = session.scalar(select(func.count()).select_from(Incident))
+    say(f"Timing the naive way ({repeat} runs of each)")
+    results = plain.naive_timings(db.factory, viewer, plain.naive_questions(date.today()), repeat)
+    db.dispose()
+    return {"database": db.dialect, "incidents": incidents, "peak_memory_mb": plain.peak_memory_mb(),
+            "results": results}
 
 
 def _bench_viewer(db: Database) -> tuple[Viewer, User]:

@@ -224,14 +224,35 @@ def cmd_seed_demo(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_bench(args, settings: Settings) -> int:
-    from . import bench
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part.replace("_", "").replace(",", "")) for part in text.split() if part)
+    except ValueError:
+        raise CommandError(f"--sizes must be numbers of incidents such as 10000 100000, not {text!r}.") from None
+    for size in sizes:
+        if size < 1_000 or size > 5_000_000:
+            raise CommandError(f"Each size must be between 1,000 and 5,000,000 incidents, not {size:,}.")
+    return sizes
 
-    if args.incidents < 1_000 or args.incidents > 5_000_000:
-        raise CommandError("--incidents must be between 1,000 and 5,000,000.")
+
+def cmd_bench(args, settings: Settings) -> int:
+    from . import bench, bench_sweep
+
     if args.repeat < 10:
         raise CommandError("--repeat must be at least 10.")
-    report = bench.run(incidents=args.incidents, database_url=args.database_url, repeat=args.repeat, seed=args.seed)
+    if args.database_url:  # one database, measured in this process
+        sizes = _sizes(args.incidents or "1000000")
+        if len(sizes) != 1:
+            raise CommandError("With --database-url, give one size (--incidents N).")
+        report = bench.run(incidents=sizes[0], database_url=args.database_url, repeat=args.repeat, seed=args.seed)
+    else:
+        backends = tuple(b.strip() for b in args.databases.split(",") if b.strip())
+        unknown = [b for b in backends if b not in bench_sweep.BACKENDS]
+        if unknown or not backends:
+            raise CommandError(f"--databases must be sqlite, postgresql or both, not {args.databases!r}.")
+        sizes = _sizes(args.incidents or " ".join(str(n) for n in bench_sweep.SIZES))
+        report = bench_sweep.sweep(sizes, backends, args.repeat, naive=not args.no_naive,
+                                   postgres_server=args.postgres_server, seed=args.seed)
     if args.json:
         bench.write_json(report, args.json)
     return 0
@@ -449,15 +470,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser(
         "bench",
-        help="time the overview's callbacks on a database of a given size",
-        description="Seed (once, then reuse) a database of synthetic incidents, sign in as a member and time "
-        "the overview's callbacks as the browser sends them: median and 95th percentile, response sizes, "
-        "and the database's own time for the same figures.",
+        help="time the map's, trends' and summaries' callbacks on SQLite and PostgreSQL at 10k, 100k and 1M incidents",
+        description="For each database and size: seed a demo database once (then reuse it), sign in as a member "
+        "and as the national policy team, and time the callbacks as the browser sends them (median and 95th "
+        "percentile, answer sizes as sent and as JSON), with the plain SQL for the same questions, the memory "
+        "of the worker, the figures cache's miss and hit, and the naive way (the whole table into pandas on "
+        "every request) for comparison; then the targets each meets or misses. PostgreSQL databases are "
+        "dashboard_bench_N on --postgres-server, created when missing.",
     )
-    p.add_argument("--incidents", type=int, default=1_000_000, help="database size (default 1,000,000)")
+    p.add_argument("--incidents", "--sizes", dest="incidents", default=None,
+                   help="sizes to measure, e.g. '10000 100000' (default: 10000 100000 1000000)")
+    p.add_argument("--databases", default="sqlite,postgresql", help="sqlite, postgresql or both (the default)")
+    p.add_argument("--postgres-server", default="postgresql+psycopg://postgres@127.0.0.1:5432",
+                   help="the PostgreSQL server for the dashboard_bench_N databases")
     p.add_argument("--database-url", default=None,
-                   help="a database to use (default: SQLite file bench-N.db in the instance folder); "
-                   "it is filled with demo data if it does not hold N incidents")
+                   help="measure this one database instead (filled with demo data if it does not hold N incidents; "
+                   "one that is not demo data is refused)")
+    p.add_argument("--no-naive", action="store_true", help="leave out the naive way (slow at 1,000,000)")
     p.add_argument("--repeat", type=int, default=60, help="filter changes to time (default 60)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--json", default=None, help="also write the results to this JSON file")

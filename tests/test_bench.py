@@ -8,22 +8,56 @@ from dashboard import bench
 from dashboard.models import Organisation
 
 
-def test_bench_measures_every_callback_on_a_small_database(tmp_path, monkeypatch):
+def test_bench_sweeps_both_databases_with_plain_sql_naive_way_memory_and_targets(
+    tmp_path, monkeypatch, postgres_databases
+):
+    """`python -m dashboard bench`: every callback timed on SQLite and PostgreSQL in a worker
+    process of its own, with the plain SQL for the same questions, the naive way, the worker's
+    memory, the figures cache, and which targets are met; a second run reuses the databases."""
+    from dashboard import bench_sweep
+    from tests.conftest import PG_ADMIN_URL
+
     monkeypatch.setenv("DASHBOARD_INSTANCE", str(tmp_path))
     monkeypatch.setenv("SECRET_KEY", "bench-test-secret-0123456789-abcdefghijkl")
+    server = PG_ADMIN_URL.rsplit("/", 1)[0]
+    postgres_databases.created.append("dashboard_bench_2000")  # dropped with the test databases
     lines: list[str] = []
-    report = bench.run(incidents=2_000, repeat=10, say=lines.append)
-    names = [r["name"] for r in report["results"]]
-    assert names[0].startswith("overview: filter change")
-    assert any("drill-down" in n for n in names) and any("locations" in n for n in names)
-    for result in report["results"]:
-        assert result["runs"] >= 10 and result["p95_ms"] >= result["p50_ms"] > 0
-    assert report["results"][0]["max_bytes"] < 100_000
-    assert "| overview: filter change" in lines[-1]
-    # a second run reuses the seeded database
+    report = bench_sweep.sweep((2_000,), ("sqlite", "postgresql"), repeat=10, postgres_server=server,
+                               say=lines.append)
+    assert [(r["database"], r["incidents"]) for r in report["runs"]] == [("sqlite", 2_000), ("postgresql", 2_000)]
+    for run in report["runs"]:
+        results = {r["name"]: r for r in run["app"]["results"]}
+        assert run["app"]["database"] == run["database"] and run["app"]["cache"] == "off"
+        for name in ["overview: filter change (map colours, summary, headline)", "overview: district drill-down",
+                     "trends: change (chart, summary, calendar annotations)",
+                     "summaries: change (tables, charts, disclosure control)"]:
+            timing = results[name]
+            assert timing["runs"] >= 10 and timing["p95_ms"] >= timing["p50_ms"] > 0
+            assert timing["sql_p95_ms"] > 0  # the same question in plain SQL
+            assert 0 < timing["max_bytes"] < timing["max_json_bytes"]  # sent compressed
+        assert results["figures cache: the map's figures from the cache (a hit)"]["p50_ms"] < results[
+            "figures cache: the map's figures computed (a miss)"]["p50_ms"]
+        assert 50 < run["app"]["peak_memory_mb"] < 2_000 and 50 < run["naive"]["peak_memory_mb"] < 2_000
+        assert [r["name"].split(" (")[0] for r in run["naive"]["results"]] == [
+            "naive: the map's figures", "naive: a trend chart", "naive: a national summary"]
+    text = lines[-1]
+    assert "### SQLite, 2,000 incidents" in text and "### PostgreSQL, 2,000 incidents" in text
+    assert "| overview: filter change (map colours, summary, headline) |" in text
+    assert "Targets missed:" in text
     lines.clear()
-    bench.run(incidents=2_000, repeat=10, say=lines.append)
-    assert not any("Seeding" in line for line in lines)
+    bench_sweep.sweep((2_000,), ("sqlite",), repeat=10, naive=False, say=lines.append)
+    assert not any("Seeding" in line for line in lines) and "naive:" not in lines[-1]
+
+
+def test_bench_command_refuses_bad_sizes_and_databases(capsys):
+    from dashboard.cli import main
+
+    assert main(["bench", "--sizes", "ten thousand"]) != 0
+    assert "--sizes must be numbers" in capsys.readouterr().err
+    assert main(["bench", "--sizes", "500"]) != 0
+    assert "between 1,000 and 5,000,000" in capsys.readouterr().err
+    assert main(["bench", "--databases", "mysql"]) != 0
+    assert "sqlite, postgresql or both" in capsys.readouterr().err
 
 
 def test_bench_never_touches_a_database_that_is_not_demo_data(sqlite_db):
