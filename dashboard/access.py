@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, literal, or_, select, true
@@ -22,6 +22,7 @@ from .models import (
     AlertRecipient,
     Incident,
     IncidentMonthlyCount,
+    IncidentQuarterCount,
     IncidentRegionTrendCount,
     IncidentTrendCount,
     Meeting,
@@ -150,6 +151,7 @@ _DATE_COLUMN = {
     Incident: Incident.occurred_on,
     IncidentMonthlyCount: IncidentMonthlyCount.month,
     IncidentTrendCount: IncidentTrendCount.bucket,
+    IncidentQuarterCount: IncidentQuarterCount.quarter,
     IncidentRegionTrendCount: IncidentRegionTrendCount.bucket,
     TensionAssessment: TensionAssessment.assessed_on,
     TriggerEvent: TriggerEvent.starts_on,
@@ -231,7 +233,7 @@ def _incident_condition(viewer: Viewer, purpose: Purpose) -> ColumnElement[bool]
     return condition
 
 
-_ROLLUPS = (IncidentMonthlyCount, IncidentTrendCount, IncidentRegionTrendCount)
+_ROLLUPS = (IncidentMonthlyCount, IncidentTrendCount, IncidentRegionTrendCount, IncidentQuarterCount)
 
 
 def _rollup_condition(viewer: Viewer, model, purpose: Purpose) -> ColumnElement[bool]:
@@ -297,6 +299,7 @@ def _check_rollup_filters(model, filters: RecordFilters) -> None:
     held = {
         IncidentMonthlyCount: {"areas"},
         IncidentTrendCount: {"areas", "categories", "strands"},
+        IncidentQuarterCount: {"areas", "categories", "strands"},
         IncidentRegionTrendCount: {"categories", "strands"},
     }.get(model)
     if held is None:
@@ -305,6 +308,11 @@ def _check_rollup_filters(model, filters: RecordFilters) -> None:
              if getattr(filters, name)}
     if asked - held:
         raise ValueError(f"{model.__tablename__} cannot be filtered by {', '.join(sorted(asked - held))}.")
+    if model is IncidentQuarterCount and not (
+        (filters.start is None or (filters.start.day == 1 and filters.start.month % 3 == 1))
+        and (filters.end is None or (filters.end + timedelta(days=1)).day == 1 and filters.end.month % 3 == 0)
+    ):
+        raise ValueError("incident_quarter_counts can only be read for whole quarters.")
 
 
 def _filter_conditions(model, filters: RecordFilters) -> list[ColumnElement[bool]]:
@@ -325,9 +333,9 @@ def _filter_conditions(model, filters: RecordFilters) -> list[ColumnElement[bool
         conditions.append(or_(model.audience.in_(wanted), model.audience > 0 if strict else false()))
     if filters.organisations and hasattr(model, "source_org_id"):
         conditions.append(model.source_org_id.in_(filters.organisations))
-    if filters.categories and model in (Incident, IncidentTrendCount, IncidentRegionTrendCount):
+    if filters.categories and model in (Incident, IncidentTrendCount, IncidentRegionTrendCount, IncidentQuarterCount):
         conditions.append(model.category_code.in_(filters.categories))
-    if filters.strands and model in (Incident, IncidentTrendCount, IncidentRegionTrendCount):
+    if filters.strands and model in (Incident, IncidentTrendCount, IncidentRegionTrendCount, IncidentQuarterCount):
         wanted = (
             select(func.coalesce(func.sum(literal(1).op("<<")(Strand.bit)), 0))
             .where(Strand.code.in_(filters.strands))

@@ -72,7 +72,8 @@ from .models import Base, UserSession
 FORMAT = "partnership-dashboard-backup"
 VERSION = 1
 # Tables restore recounts from the incidents rather than reading them from the file.
-DERIVED_TABLES = frozenset({"incident_monthly_counts", "incident_trend_counts", "incident_region_trend_counts"})
+DERIVED_TABLES = frozenset({"incident_monthly_counts", "incident_trend_counts", "incident_region_trend_counts",
+                            "incident_quarter_counts"})
 # Tables `init-db` fills: a database holding only these counts as empty (the backup has its own).
 REFERENCE_TABLES = frozenset({"areas", "area_successions", "incident_categories", "strands"})
 BATCH = 5_000

@@ -55,7 +55,7 @@ T = TypeVar("T")
 # are already in the key: organisation names label trend lines, and it keeps the rule simple.)
 WATCHED_TABLES = frozenset({
     "incidents", "incident_strands", "incident_recipients", "incident_organisations", "incident_triggers",
-    "incident_monthly_counts", "incident_trend_counts", "incident_region_trend_counts",
+    "incident_monthly_counts", "incident_trend_counts", "incident_region_trend_counts", "incident_quarter_counts",
     "tension_assessments", "tension_assessment_recipients", "tension_assessment_organisations",
     "tension_indicators", "organisations", "users", "areas", "incident_categories", "strands",
     "actions", "action_areas", "meetings",

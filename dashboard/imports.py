@@ -45,6 +45,7 @@ from .models import (
     Incident,
     IncidentCategory,
     IncidentMonthlyCount,
+    IncidentQuarterCount,
     IncidentRegionTrendCount,
     IncidentTrendCount,
     Organisation,
@@ -1185,13 +1186,17 @@ def _add_to_counts(session: Session, organisation_id: int, valid: list[dict]) ->
         monthly[(rollups.month_start(day), v["area_code"], audience)] += 1
         trend[(rollups.bucket_start(day), v["area_code"], audience, v["category_code"], v["strand_mask"])] += 1
     region: Counter = Counter()
-    for (bucket, _area, audience, category, mask), n in trend.items():
+    quarter: Counter = Counter()
+    for (bucket, area, audience, category, mask), n in trend.items():
         region[(bucket, audience, category, mask)] += n
+        quarter[(rollups.quarter_start(bucket), area, audience, category, mask)] += n
     _add_counts(session, IncidentMonthlyCount.__table__, ("month", "area_code", "audience"), monthly)
     _add_counts(session, IncidentTrendCount.__table__,
                 ("bucket", "area_code", "audience", "category_code", "strand_mask"), trend)
     _add_counts(session, IncidentRegionTrendCount.__table__,
                 ("bucket", "audience", "category_code", "strand_mask"), region)
+    _add_counts(session, IncidentQuarterCount.__table__,
+                ("quarter", "area_code", "audience", "category_code", "strand_mask"), quarter)
 
 
 def _add_counts(session: Session, table, keys: Sequence[str], counts: Counter) -> None:

@@ -495,6 +495,29 @@ class IncidentRegionTrendCount(Base):
     incidents: Mapped[int] = mapped_column(Integer)
 
 
+class IncidentQuarterCount(Base):
+    """`IncidentTrendCount` added up by calendar quarter (`quarter`: its first day): what the
+    national summaries read, a quarter of the rows over five years. Recounted with it, from it,
+    by `rollups.refresh_trend_counts`; imports add to it like the other count tables."""
+
+    __tablename__ = "incident_quarter_counts"
+    # Summaries read a range of quarters for some audiences, grouped by quarter, district and
+    # category (or strands): the index holds every column, so they are answered from it alone.
+    __table_args__ = (
+        Index(
+            "ix_incident_quarter_counts_figures",
+            "quarter", "area_code", "audience", "category_code", "strand_mask", "incidents",
+        ),
+    )
+
+    quarter: Mapped[date] = mapped_column(Date, primary_key=True)
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), primary_key=True)
+    audience: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("incident_categories.code"), primary_key=True)
+    strand_mask: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incidents: Mapped[int] = mapped_column(Integer)
+
+
 class TensionAssessment(Base):
     __tablename__ = "tension_assessments"
     __table_args__ = (

@@ -34,7 +34,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.functions import FunctionElement
 
 from .access import Purpose, RecordFilters, Viewer, visible
-from .models import Incident, IncidentMonthlyCount, IncidentRegionTrendCount, IncidentTrendCount
+from .models import (
+    Incident,
+    IncidentMonthlyCount,
+    IncidentQuarterCount,
+    IncidentRegionTrendCount,
+    IncidentTrendCount,
+)
 from .reference import AUDIENCE_DELETED, AUDIENCE_LISTED, map_cell
 
 _PENDING = "dashboard.rollup_months"
@@ -47,6 +53,15 @@ def month_start(day: date) -> date:
 
 def next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def quarter_start(day: date) -> date:
+    return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def next_quarter(day: date) -> date:
+    first = quarter_start(day)
+    return date(first.year + 1, 1, 1) if first.month == 10 else date(first.year, first.month + 3, 1)
 
 
 def week_start(day: date) -> date:
@@ -69,8 +84,41 @@ def _bucket_expression(dialect: str):
     return func.max(monday, func.date(Incident.occurred_on, "start of month"))
 
 
-def refresh_trend_counts(session: Session | Connection, months: set[date] | None = None) -> None:
-    """Recount the trend counts of the given months (every month when None), in this transaction."""
+def _quarter_expression(dialect: str):
+    """The first day of the quarter of a trend count's stretch."""
+    bucket = IncidentTrendCount.bucket
+    if dialect == "postgresql":
+        return func.cast(func.date_trunc("quarter", bucket), IncidentQuarterCount.quarter.type)
+    months_in = (func.cast(func.strftime("%m", bucket), Integer) - 1) % 3
+    return func.date(bucket, "start of month", "-" + func.cast(months_in, String) + " months")
+
+
+def refresh_quarter_counts(session: Session | Connection, quarters: set[date] | None = None) -> None:
+    """Recount the quarter counts of the given quarters (every quarter when None) from the trend
+    counts, in this transaction."""
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    t = IncidentTrendCount
+    quarter = _quarter_expression(dialect.name)
+    keys = (quarter, t.area_code, t.audience, t.category_code, t.strand_mask)
+    summed = select(*keys, func.sum(t.incidents)).group_by(*keys)
+    columns = ["quarter", "area_code", "audience", "category_code", "strand_mask", "incidents"]
+    if quarters is None:
+        session.execute(delete(IncidentQuarterCount))
+        session.execute(insert(IncidentQuarterCount).from_select(columns, summed))
+        return
+    for first in sorted({quarter_start(q) for q in quarters}):
+        after = next_quarter(first)
+        session.execute(delete(IncidentQuarterCount).where(
+            IncidentQuarterCount.quarter >= first, IncidentQuarterCount.quarter < after))
+        session.execute(insert(IncidentQuarterCount).from_select(
+            columns, summed.where(t.bucket >= first, t.bucket < after)))
+
+
+def refresh_trend_counts(
+    session: Session | Connection, months: set[date] | None = None, *, with_quarters: bool = True
+) -> None:
+    """Recount the trend counts of the given months (every month when None), and the region and
+    quarter counts made from them, in this transaction."""
     dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
     bucket = _bucket_expression(dialect.name)
     keys = (bucket, Incident.area_code, Incident.audience, Incident.category_code, Incident.strand_mask)
@@ -89,6 +137,8 @@ def refresh_trend_counts(session: Session | Connection, months: set[date] | None
         session.execute(insert(IncidentTrendCount).from_select(columns, counted))
         session.execute(delete(IncidentRegionTrendCount))
         session.execute(insert(IncidentRegionTrendCount).from_select(region_columns, region))
+        if with_quarters:
+            refresh_quarter_counts(session)
         return
     for first in sorted({month_start(m) for m in months}):
         after = next_month(first)
@@ -104,6 +154,8 @@ def refresh_trend_counts(session: Session | Connection, months: set[date] | None
                 region_columns, region.where(t.bucket >= first, t.bucket < after)
             )
         )
+    if with_quarters:
+        refresh_quarter_counts(session, set(months))
 
 
 def _month_expression(dialect: str):

@@ -3,9 +3,8 @@ control (the SCI summaries page, its downloads and the API).
 
 Every figure is counted with the national viewer's access (`access.national_viewer()`, with
 `Purpose.AGGREGATE`), whoever asks, so only TLP:GREEN and TLP:CLEAR records count and every reader
-gets the same published figures. Incident counts are added up in the database from the trend
-counts (`IncidentTrendCount`: stretches of days that never cross a month end, so every quarter is
-a sum of stretches); tension levels from each district's latest assessment at each quarter end.
+gets the same published figures. Incident counts are added up in the database from the quarter
+counts (`IncidentQuarterCount`, made from the trend counts and kept in step with them); tension levels from each district's latest assessment at each quarter end.
 Every table then goes through `disclosure.protect`, and each table's one-sentence summary is
 written from the published figures only, never from the true counts.
 """
@@ -24,7 +23,14 @@ from sqlalchemy.orm import Session
 from . import cache, disclosure
 from .access import Purpose, RecordFilters, Viewer, national_viewer, visible
 from .disclosure import Cell, ProtectedTable, Suppression
-from .models import Area, IncidentCategory, IncidentTrendCount, Strand, TensionAssessment
+from .models import (
+    Area,
+    IncidentCategory,
+    IncidentQuarterCount,
+    IncidentTrendCount,
+    Strand,
+    TensionAssessment,
+)
 from .reference import PUBLISHABLE_MARKINGS, TENSION_LEVELS, Role
 
 MAX_QUARTERS = 20
@@ -482,19 +488,18 @@ def _areas(session: Session, query: SummaryQuery) -> _Areas:
 
 def _incident_counts(session: Session, query: SummaryQuery, areas: _Areas) -> dict[tuple[int, str, str], int]:
     """(quarter index, unit code, column code) -> incidents, summed in the database from the
-    trend counts through the access gate.
+    quarter counts through the access gate.
 
-    The trend counts are added up by quarter, district and category (or strand bits) first, in
+    The quarter counts are added up by quarter, district and category (or strand bits) first, in
     one pass over their covering index; only those few thousand sums are then joined to the
     strands (a count per strand whose bit is set) and the areas (districts into force areas or
-    regions), so neither join runs once per trend count.
+    regions), so neither join runs once per quarter count.
     """
-    t = IncidentTrendCount
+    t = IncidentQuarterCount
     quarters = query.quarter_list
-    # Stretches never cross a month end, so each lies inside one quarter: the quarter of its
-    # first day, found from the quarters' last days.
+    # Each row is one quarter (its first day): its index, found from the quarters' last days.
     quarter = case(
-        *((t.bucket <= q.end, i) for i, q in enumerate(quarters[:-1])), else_=len(quarters) - 1
+        *((t.quarter <= q.end, i) for i, q in enumerate(quarters[:-1])), else_=len(quarters) - 1
     ) if len(quarters) > 1 else None
     key = t.category_code if query.breakdown is Breakdown.CATEGORY else t.strand_mask
     filters = RecordFilters(start=query.start, end=query.end, areas=query.areas, categories=query.categories)

@@ -20,6 +20,7 @@ from dashboard.models import (
     AuditEvent,
     Incident,
     IncidentMonthlyCount,
+    IncidentQuarterCount,
     IncidentRegionTrendCount,
     IncidentTrendCount,
     RecordChange,
@@ -78,7 +79,7 @@ def counts(db) -> tuple[int, int]:
 def count_tables(session) -> dict:
     return {
         t.__tablename__: sorted(tuple(r) for r in session.execute(select(t.__table__)).all())
-        for t in (IncidentMonthlyCount, IncidentTrendCount, IncidentRegionTrendCount)
+        for t in (IncidentMonthlyCount, IncidentTrendCount, IncidentRegionTrendCount, IncidentQuarterCount)
     }
 
 

@@ -20,6 +20,7 @@ from dashboard.models import (
     AuditEvent,
     Incident,
     IncidentMonthlyCount,
+    IncidentQuarterCount,
     IncidentRegionTrendCount,
     IncidentTrendCount,
     RecordChange,
@@ -325,7 +326,7 @@ def _figures(db, people) -> dict:
                 out[user.email, "trend"] = [(x.key, x.counts) for x in trend.series]
         query = summaries.query_from_params({"quarters": "12", "to": "2026Q3"}, TODAY)
         out["summary"] = summaries.to_dict(summaries.build(s, viewer(s, people.sci), query))["tables"]
-        for table in (IncidentMonthlyCount, IncidentTrendCount, IncidentRegionTrendCount):
+        for table in (IncidentMonthlyCount, IncidentTrendCount, IncidentRegionTrendCount, IncidentQuarterCount):
             out[table.__tablename__] = sorted(tuple(r) for r in s.execute(select(table.__table__)).all())
         out["assessments"] = sorted(tuple(r) for r in s.execute(select(
             TensionAssessment.id, TensionAssessment.area_code, TensionAssessment.assessed_on, TensionAssessment.level,

@@ -13,7 +13,17 @@ from sqlalchemy import func, select
 
 from dashboard import demo
 from dashboard.access import RecordFilters, Viewer
-from dashboard.models import Incident, IncidentMonthlyCount, Organisation, Strand, User, utcnow
+from dashboard.models import (
+    Incident,
+    IncidentMonthlyCount,
+    IncidentQuarterCount,
+    IncidentRegionTrendCount,
+    IncidentTrendCount,
+    Organisation,
+    Strand,
+    User,
+    utcnow,
+)
 from dashboard.reference import Marking, Role
 from dashboard.rollups import _raw_counts, incidents_by_area, refresh_months
 from tests.conftest import add_incident
@@ -55,16 +65,18 @@ def seeded(tmp_path_factory, sqlite_template):
     db.dispose()
 
 
-def _full_recount(session) -> set[tuple]:
-    """What the monthly table should hold, counted afresh."""
+COUNT_TABLES = (IncidentMonthlyCount, IncidentTrendCount, IncidentRegionTrendCount, IncidentQuarterCount)
+
+
+def _stored(session) -> dict[str, set[tuple]]:
+    """Every count table's rows: monthly, trend, region trend and quarter counts."""
+    return {t.__tablename__: set(session.execute(select(t.__table__)).all()) for t in COUNT_TABLES}
+
+
+def _full_recount(session) -> dict[str, set[tuple]]:
+    """What the count tables should hold, counted afresh from the incidents."""
     refresh_months(session)
-    return set(session.execute(select(IncidentMonthlyCount.month, IncidentMonthlyCount.area_code,
-                                      IncidentMonthlyCount.audience, IncidentMonthlyCount.incidents)).all())
-
-
-def _stored(session) -> set[tuple]:
-    return set(session.execute(select(IncidentMonthlyCount.month, IncidentMonthlyCount.area_code,
-                                      IncidentMonthlyCount.audience, IncidentMonthlyCount.incidents)).all())
+    return _stored(session)
 
 
 periods = st.tuples(
@@ -95,7 +107,9 @@ def test_whole_months_come_from_the_monthly_counts(seeded):
         assert incidents_by_area(s, viewers["chair"], filters) == +_raw_counts(s, viewers["chair"], filters)
 
 
-def test_edits_keep_the_monthly_counts_in_step(db, people):
+def test_edits_keep_every_count_table_in_step(db, people):
+    """Monthly, trend, region and quarter counts equal a full recount after each kind of edit,
+    including a move to another month and quarter, a marking change, a soft and a hard delete."""
     with db.session() as s:
         pat = s.get(User, people.police_member.id)
         a = add_incident(s, pat, Marking.GREEN, day=date(2026, 3, 15))
@@ -169,3 +183,15 @@ def test_bulk_loaded_map_cells_match_the_rule(seeded):
     assert any(cell is not None for *_, cell in rows)
     for lat, lon, precision, cell in rows:
         assert cell == map_cell(lat, lon, precision)
+
+
+def test_the_quarter_counts_are_read_for_whole_quarters_only():
+    """A range that cuts a quarter would count the whole quarter: the gate refuses it."""
+    from dashboard.access import Purpose, RecordFilters, national_viewer, visible
+
+    visible(national_viewer(), IncidentQuarterCount, RecordFilters(start=date(2026, 1, 1), end=date(2026, 6, 30)),
+            Purpose.AGGREGATE)
+    for start, end in [(date(2026, 1, 2), date(2026, 6, 30)), (date(2026, 1, 1), date(2026, 6, 29)),
+                       (date(2026, 2, 1), date(2026, 3, 31))]:
+        with pytest.raises(ValueError, match="whole quarters"):
+            visible(national_viewer(), IncidentQuarterCount, RecordFilters(start=start, end=end), Purpose.AGGREGATE)

@@ -124,7 +124,7 @@ def upgrade() -> None:
     # ### end Alembic commands ###
     from dashboard.rollups import refresh_trend_counts
 
-    refresh_trend_counts(op.get_bind())
+    refresh_trend_counts(op.get_bind(), with_quarters=False)  # (their table comes with 0007)
 
 
 def downgrade() -> None:
