@@ -17,6 +17,7 @@ from werkzeug.exceptions import InternalServerError
 import callbacks
 import layouts
 from callbacks import pages
+from dashboard.accessibility_web import bp as accessibility_bp
 from dashboard.alerts import AlertChecker
 from dashboard.api import init_api
 from dashboard.briefing_web import bp as briefing_bp
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     server.debug = False  # never the debugger or tracebacks in answers, whatever FLASK_DEBUG says
     init_server(server, settings, db)
     server.register_blueprint(activation_bp)  # a new user's one-time activation link: /activate/<token>
+    server.register_blueprint(accessibility_bp)  # the accessibility statement, public: /accessibility
     server.register_blueprint(two_factor_bp)  # the second factor: at sign-in, enrolment, recovery codes
     server.register_blueprint(briefing_bp)  # the chair's briefing pack: /briefing/pack(.pdf)
     init_api(server)  # the read-only API: /api/v1/summary, /api/v1/openapi.json (bearer tokens)

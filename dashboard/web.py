@@ -50,7 +50,7 @@ CSRF_COOKIE = "_csrf_token"  # the cookie dash-renderer reads for its X-CSRFToke
 
 # Routes anyone may reach: the sign-in page, the health check, a new user's activation link and
 # the sign-in page's own assets.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.health", "activation.activate"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.health", "activation.activate", "accessibility.statement"})
 # Between a right password and the second factor: the Flask session (a signed cookie) holds
 # {"user_id", "at", "next", "step"} under this key, and these routes are all it can reach.
 PENDING_KEY = "two_factor_pending"

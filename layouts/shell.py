@@ -82,6 +82,11 @@ def frame(viewer: Viewer, pages: list[dict], demo: bool) -> html.Div:
     if demo:
         children.append(html.Div(DEMO_NOTICE, className="demo-banner", role="note", id="shell-demo-notice"))
     children.append(html.Main(dash.page_container, id="main", className="container-fluid py-3", tabIndex="-1"))
+    children.append(html.Footer(
+        # A server-rendered page (dashboard/accessibility_web.py), so a plain link.
+        html.A("Accessibility statement", href="/accessibility", id="shell-accessibility-link"),
+        className="app-footer container-fluid small py-3",
+    ))
     return html.Div(children)
 
 

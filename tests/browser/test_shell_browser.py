@@ -35,6 +35,11 @@ def test_shell001_sign_in_see_shell_and_sign_out(dash_duo, demo_app):
     dash_duo.driver.get(dash_duo.server.url + "/login")
     assert dash_duo.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     assert axe_violations(dash_duo.driver) == []
+    # the accessibility statement, from the sign-in page, before signing in
+    dash_duo.driver.find_element(By.LINK_TEXT, "Accessibility statement").click()
+    dash_duo.wait_for_text_to_equal("h1", "Accessibility statement for the Midlands Partnership Dashboard")
+    assert axe_violations(dash_duo.driver) == []
+    dash_duo.driver.get(dash_duo.server.url + "/login")
 
     sign_in(dash_duo, people.council_member.email, TEST_PASSWORD)
     dash_duo.wait_for_text_to_equal("#shell-user-name", "Cora Council")
@@ -48,6 +53,7 @@ def test_shell001_sign_in_see_shell_and_sign_out(dash_duo, demo_app):
 
     assert axe_violations(dash_duo.driver) == []
     assert dash_duo.get_logs() == []
+    assert dash_duo.find_element("footer #shell-accessibility-link").get_attribute("href").endswith("/accessibility")
 
     dash_duo.find_element("#shell-sign-out").click()
     dash_duo.wait_for_contains_text("main", "You have signed out", timeout=10)
