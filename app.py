@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     server.register_error_handler(InternalServerError, server_error)
     app.index_string = layouts.INDEX_STRING
     pages.register_pages(app)
+    pages.register_menu(app)
     app.layout = pages.app_layout
     callbacks.register(app)
     allow_dash_inline_scripts(server, app.csp_hashes)

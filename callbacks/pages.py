@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import wraps
 
 import dash
+from dash import Input, Output, State
 
 from dashboard.reference import Role
 from dashboard.web import current_viewer, demo_mode
@@ -151,6 +152,26 @@ def register_pages(app: dash.Dash) -> None:
         )
     dash.register_page(
         "not_found_404", path="/404", name="Not found", title="Page not found", layout=not_found.layout
+    )
+
+
+def register_menu(app: dash.Dash) -> None:
+    """The narrow-screen menu: the button opens and closes it; going to another page closes it."""
+    app.clientside_callback(
+        """
+        function(clicks, _path, expanded) {
+            var triggered = dash_clientside.callback_context.triggered || [];
+            var byButton = triggered.some(function(t) { return t.prop_id === 'shell-menu-toggle.n_clicks'; });
+            var opening = byButton && expanded !== 'true';
+            return [opening ? 'shell-nav open' : 'shell-nav', opening ? 'true' : 'false'];
+        }
+        """,
+        Output("shell-nav", "className"),
+        Output("shell-menu-toggle", "aria-expanded"),
+        Input("shell-menu-toggle", "n_clicks"),
+        Input("_pages_location", "pathname"),
+        State("shell-menu-toggle", "aria-expanded"),
+        prevent_initial_call=True,
     )
 
 

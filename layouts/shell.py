@@ -32,7 +32,17 @@ def _nav(pages: list[dict]) -> html.Nav:
         )
         for p in pages
     ]
-    return html.Nav(html.Ul(links, className="navbar-nav me-auto"), **{"aria-label": "Main"})
+    return html.Nav(html.Ul(links, className="navbar-nav me-auto", id="shell-nav-list"),
+                    id="shell-nav", className="shell-nav", **{"aria-label": "Main"})
+
+
+def _menu_button() -> html.Button:
+    """Shows and hides the navigation on narrow screens and at high zoom (below 992 CSS px),
+    where its links would not fit on a line; wider, the links always show and this is hidden."""
+    return html.Button(
+        "Menu", id="shell-menu-toggle", type="button", className="btn btn-outline-light btn-sm shell-menu-toggle",
+        **{"aria-controls": "shell-nav", "aria-expanded": "false"},
+    )
 
 
 def _sign_out() -> html.Form:
@@ -68,6 +78,7 @@ def frame(viewer: Viewer, pages: list[dict], demo: bool) -> html.Div:
         html.Div(
             [
                 dcc.Link("Midlands Partnership Dashboard", href="/", className="app-brand me-4"),
+                _menu_button(),
                 _nav(pages),
                 html.Div([who, _sign_out()], className="d-flex align-items-center flex-wrap"),
             ],

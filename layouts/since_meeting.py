@@ -30,8 +30,8 @@ def _change(c: AreaChange) -> str:
     return f"{c.change:+,}{percent}"
 
 
-def _changes_table(rows: list[AreaChange], caption: str, id_: str) -> html.Table:
-    return html.Table(
+def _changes_table(rows: list[AreaChange], caption: str, id_: str) -> html.Div:
+    return _scrolls(html.Table(
         [
             html.Caption(caption),
             html.Thead(html.Tr([html.Th(h, scope="col") for h in
@@ -49,7 +49,12 @@ def _changes_table(rows: list[AreaChange], caption: str, id_: str) -> html.Table
         ],
         className="table table-sm",
         id=id_,
-    )
+    ))
+
+
+def _scrolls(table: html.Table) -> html.Div:
+    """A table that scrolls sideways in its own box when the screen is narrower than it."""
+    return html.Div(table, className="table-responsive")
 
 
 def _level(level: int | None) -> html.Span | str:
@@ -88,7 +93,7 @@ def content(s: SinceMeeting) -> html.Div:
         if s.new_hotspots else html.P("No new hotspots: the districts with the highest rates are the same as before.")
     )
     tension = (
-        html.Table(
+        _scrolls(html.Table(
             [
                 html.Caption("Districts whose latest tension level has changed since the meeting"),
                 html.Thead(html.Tr([html.Th(h, scope="col") for h in ("District", "At the meeting", "Now", "Assessed")])),
@@ -100,7 +105,7 @@ def content(s: SinceMeeting) -> html.Div:
             ],
             className="table table-sm",
             id="since-tension",
-        )
+        ))
         if s.tension_changes else html.P("No tension level you can see has changed since the meeting.")
     )
     upcoming = (
