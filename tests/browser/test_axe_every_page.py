@@ -4,7 +4,8 @@ Each role signs in to a demo database and opens every page its role may open (th
 pages, a record of each kind with its edit form, the forms for new records, the server-rendered
 account pages), waits for the page's callbacks to finish, and runs axe-core with the wcag2a,
 wcag2aa, wcag21a, wcag21aa and wcag22aa rules. Any violation on any page fails the test, naming
-the page, the rule and the elements.
+the page, the rule and the elements; so does a chart that is not a figure with a caption sentence
+and a table of its figures.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ def test_axe_finds_nothing_on_any_page_for_any_role(dash_duo, demo, role):
     sign_in(dash_duo, account.email, account.password)
     driver = dash_duo.driver
     found = {}
+    charts_seen = 0
     paths = paths_for(role.value, record_ids(db, account.email))
     assert len(paths) >= 5
     for path in paths:
@@ -101,4 +103,30 @@ def test_axe_finds_nothing_on_any_page_for_any_role(dash_duo, demo, role):
         violations = axe_violations(driver)
         if violations:
             found[path] = [(v["id"], v["help"], v["nodes"][:3]) for v in violations]
+        charts = driver.execute_script(CHARTS_WITHOUT_ALTERNATIVES)
+        charts_seen += charts["count"]
+        if charts["wanting"]:
+            found[path + " (charts)"] = charts["wanting"]
     assert found == {}, "\n".join(f"{path}: {v}" for path, v in found.items())
+    assert charts_seen >= 2  # (the check did find the charts: the overview map, trends, summaries)
+
+
+# Every chart is a <figure> whose caption has a sentence, with its figures in a table on the page
+# (a "Show as table" button controlling it, or a link to it).
+CHARTS_WITHOUT_ALTERNATIVES = """
+var wanting = [];
+var graphs = document.querySelectorAll('.dash-graph');
+graphs.forEach(function (graph) {
+  var figure = graph.closest('figure');
+  var caption = figure && figure.querySelector('figcaption');
+  var sentence = caption && /[A-Za-z].*[.:]/.test(caption.textContent);
+  var scope = graph.closest('section') || document;
+  var toTable = Array.prototype.some.call(scope.querySelectorAll('button[aria-controls], a[href^="#"]'),
+    function (el) { return /table/i.test(el.textContent + ' ' + (el.getAttribute('href') || '')); });
+  if (!(figure && sentence && toTable)) {
+    wanting.push((graph.id || graph.className) + (figure ? '' : ': not in a figure') +
+                 (sentence ? '' : ': no caption sentence') + (toTable ? '' : ': no table'));
+  }
+});
+return {count: graphs.length, wanting: wanting};
+"""
