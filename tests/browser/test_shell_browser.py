@@ -35,6 +35,13 @@ def test_shell001_sign_in_see_shell_and_sign_out(dash_duo, demo_app):
     dash_duo.driver.get(dash_duo.server.url + "/login")
     assert dash_duo.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     assert axe_violations(dash_duo.driver) == []
+    # Paste and password managers work: nothing cancels a paste, and the fields say what they hold.
+    for field, purpose in (("email", "username"), ("password", "current-password")):
+        element = dash_duo.driver.find_element(By.ID, field)
+        assert element.get_attribute("autocomplete") == purpose
+        assert dash_duo.driver.execute_script(
+            "var e = new ClipboardEvent('paste', {bubbles: true, cancelable: true});"
+            "arguments[0].dispatchEvent(e); return e.defaultPrevented;", element) is False
     # the accessibility statement, from the sign-in page, before signing in
     dash_duo.driver.find_element(By.LINK_TEXT, "Accessibility statement").click()
     dash_duo.wait_for_text_to_equal("h1", "Accessibility statement for the Midlands Partnership Dashboard")
