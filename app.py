@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 from pathlib import Path
 
 import dash
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     server.register_blueprint(briefing_bp)  # the chair's briefing pack: /briefing/pack(.pdf)
     init_api(server)  # the read-only API: /api/v1/summary, /api/v1/openapi.json (bearer tokens)
 
+    own_hooks = list(server.before_request_funcs.get(None, []))
     app = dash.Dash(
         __name__,
         server=server,
@@ -83,10 +85,48 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.layout = pages.app_layout
     callbacks.register(app)
     allow_dash_inline_scripts(server, app.csp_hashes)
+    run_dash_setup_once(server, own_hooks)
     if settings.alert_check_minutes and not settings.testing:
         # Alerts are also raised between timer runs; a unique key per alert makes overlaps harmless.
         server.extensions["alert_checker"] = AlertChecker(db, settings, settings.alert_check_minutes).start()
     return app
+
+
+def run_dash_setup_once(server: Flask, own_hooks: list) -> None:
+    """Run Dash's first-request set-up once per process, under a lock, before the request goes on.
+
+    Dash finishes setting itself up (scripts, the pages router, its table of callbacks) in
+    `before_request` hooks that mark the work done before doing it. Under gunicorn's threads a
+    second request that came meanwhile went on with the set-up half done and could fail (a 500 on
+    the sign-in page when a new worker's first requests came together; plotly/dash issue 3971).
+    Here the hooks Dash added (those not in `own_hooks`) run as one, in their order and their place
+    after the sign-in guard, and the first time under a lock, so that other requests wait for the
+    set-up to finish."""
+    hooks = server.before_request_funcs.setdefault(None, [])
+    dash_hooks = [hook for hook in hooks if hook not in own_hooks]
+    if not dash_hooks:
+        return
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def run_hooks():
+        for hook in dash_hooks:
+            answer = hook()
+            if answer is not None:
+                return answer
+        return None
+
+    def dash_setup():
+        if done.is_set():
+            return run_hooks()  # by now each returns at once (its own flag), as Dash intends
+        with lock:
+            answer = run_hooks()
+            done.set()
+            return answer
+
+    first = hooks.index(dash_hooks[0])
+    hooks[:] = [hook for hook in hooks if hook not in dash_hooks]
+    hooks.insert(first, dash_setup)
 
 
 def settle_memory() -> None:
