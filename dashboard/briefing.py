@@ -444,5 +444,7 @@ def _event_where(event: CalendarEvent) -> str:
 
 
 def render_pdf(pack: BriefingPack) -> bytes:
-    """The same page as a PDF (A4), through WeasyPrint, with no network access."""
-    return laid_out(render_html(pack)).write_pdf()
+    """The same page as a tagged PDF (A4), through WeasyPrint, with no network access. Tagged, a
+    screen reader finds its headings, its tables with their header cells, the map's alternative
+    text, its language and its title."""
+    return laid_out(render_html(pack)).write_pdf(pdf_tags=True)

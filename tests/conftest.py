@@ -259,3 +259,62 @@ def pytest_setup_options():
     ):
         options.add_argument(arg)
     return options
+
+
+def field_error_text(children) -> str:
+    """The message a field's error element shows (its callback's `children`), checked to be in the
+    GOV.UK pattern: a visually hidden "Error: " first, then the message; "" for no error."""
+    if not children:
+        return ""
+    assert isinstance(children, list) and len(children) == 2, children
+    hidden, message = children
+    assert hidden["type"] == "Span" and hidden["props"] == {"children": "Error: ", "className": "visually-hidden"}
+    assert isinstance(message, str) and message
+    return message
+
+
+@dataclass(frozen=True)
+class PdfTags:
+    """What a screen reader gets from a PDF: its language, title, whether it is tagged, and its
+    structure tree in reading order as (type, alternative text) pairs."""
+
+    lang: str
+    title: str
+    shows_title: bool
+    marked: bool
+    elements: list[tuple[str, str]]
+
+    def of(self, kind: str) -> list[str]:
+        """The alternative texts of the elements of one type ("/H2", "/Figure", ...)."""
+        return [alt for k, alt in self.elements if k == kind]
+
+
+def pdf_tags(pdf: bytes) -> PdfTags:
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    root = reader.trailer["/Root"]
+    elements: list[tuple[str, str]] = []
+
+    def walk(node) -> None:
+        node = node.get_object()
+        if "/S" in node:
+            elements.append((str(node["/S"]), str(node.get("/Alt", ""))))
+        kids = node.get("/K")
+        kids = kids if isinstance(kids, list) else [kids] if kids is not None else []
+        for kid in kids:
+            kid = kid.get_object() if hasattr(kid, "get_object") else kid
+            if hasattr(kid, "keys") and kid.get("/Type") not in ("/MCR", "/OBJR"):
+                walk(kid)
+
+    if "/StructTreeRoot" in root:
+        walk(root["/StructTreeRoot"])
+    return PdfTags(
+        lang=str(root.get("/Lang", "")),
+        title=str((reader.metadata or {}).get("/Title", "")),
+        shows_title=bool(root.get("/ViewerPreferences", {}).get("/DisplayDocTitle", False)),
+        marked=bool(root.get("/MarkInfo", {}).get("/Marked", False)),
+        elements=elements,
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -32,7 +33,7 @@ from dashboard.overview import Geography, area_overview, headline, latest_tensio
 from dashboard.reference import ActionStatus, Marking
 from dashboard.since_meeting import since_last_meeting
 from dashboard.static_map import district_shapes, tension_map_svg
-from tests.conftest import SECRET, TEST_PASSWORD, add_incident, csrf_from
+from tests.conftest import SECRET, TEST_PASSWORD, add_incident, csrf_from, pdf_tags
 
 TODAY = date(2026, 11, 24)
 MEETING = date(2026, 10, 15)  # the period: 16 Oct to 24 Nov 2026 (40 days)
@@ -168,6 +169,30 @@ def test_brief003_the_chairs_own_amber_record_marks_the_pack_amber_in_html_and_p
     text = _pdf_text(pdf)
     assert "Limited disclosure" in text
     assert "Test Refugee Charity" in text
+
+
+def test_brief003b_the_pdf_is_tagged_so_a_screen_reader_finds_its_headings_tables_and_map(db, people):
+    _dataset(db, people)
+    pack = _build(db, people.charity_chair)
+    html = briefing.render_html(pack)
+    pdf = briefing.render_pdf(pack)
+    tags = pdf_tags(pdf)
+    assert tags.marked and tags.lang == "en-GB" and tags.shows_title  # the title, not the file name
+    assert tags.title.startswith("TLP:GREEN Briefing pack for Winter quarterly meeting on 10 December 2026")
+    kinds = [kind for kind, _alt in tags.elements]
+    assert kinds.count("/H1") == 1 and kinds.index("/H1") < kinds.index("/H2")
+    assert kinds.count("/H2") == html.count("<h2") and kinds.count("/H3") == html.count("<h3")
+    # every table, with its caption and its header cells (read out with each data cell)
+    assert kinds.count("/Table") == html.count("<table") == len(re.findall(r"<caption>", html))
+    assert kinds.count("/TH") == len(re.findall(r"<th[ >]", html))
+    (map_alt,) = tags.of("/Figure")
+    assert map_alt.startswith("Map of the latest tension level in each district on 24 November 2026")
+
+    # on paper, each table's caption is on the page of its first rows, not alone at a page's foot
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+    for caption, first_heading in re.findall(r"<caption>([^<]+)</caption>\s*<thead><tr><th[^>]*>([^<]+)<", html):
+        (page,) = [text for text in pages if caption in text]
+        assert first_heading in page.split(caption, 1)[1], f"the caption {caption!r} is parted from its table"
 
 
 def test_brief004_an_amber_record_listing_the_chairs_organisation_counts_and_names_its_source(db, people):

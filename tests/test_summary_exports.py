@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import replace
 from datetime import date
 
@@ -21,7 +22,7 @@ from dashboard.access import Viewer
 from dashboard.exports import REASON_MESSAGE
 from dashboard.models import AuditEvent, IncidentCategory, Strand, TensionAssessment, User
 from dashboard.reference import Marking
-from tests.conftest import add_incident
+from tests.conftest import add_incident, pdf_tags
 
 TODAY = date(2026, 11, 24)  # the default period: 2025Q4 to 2026Q3
 REASON = "Quarterly national policy briefing"
@@ -264,6 +265,19 @@ def test_sexp006_pdf_is_one_page_with_the_marking_period_and_published_totals(db
     assert "Tension levels at the end of Jul to Sep 2026" in text and "4 High <5" in text
     for rule in summary.rules[:3]:
         assert rule in text
+
+
+def test_sexp006b_the_pdf_is_tagged_so_a_screen_reader_finds_its_headings_and_tables(db, records):
+    summary = build(db, records.sci, geography="region")
+    html = summary_exports.render_html(summary)
+    tags = pdf_tags(summary_exports.pdf_bytes(summary))
+    assert tags.marked and tags.lang == "en-GB" and tags.shows_title
+    assert tags.title == f"TLP:GREEN {summaries.to_dict(summary)['title']}"
+    kinds = [kind for kind, _alt in tags.elements]
+    assert kinds.count("/H1") == 1 and kinds.index("/H1") < kinds.index("/H2")
+    assert kinds.count("/H2") == html.count("<h2")
+    assert kinds.count("/Table") == html.count("<table") and kinds.count("/Caption") == html.count("<caption")
+    assert kinds.count("/TH") == len(re.findall(r"<th[ >]", html))  # column and row headers
 
 
 def test_sexp007_pdf_of_a_long_period_by_strand_still_fits_one_page(db, records):
