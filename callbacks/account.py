@@ -20,6 +20,7 @@ from dashboard import account
 from dashboard.reference import Role
 from dashboard.web import SignedInUser, extension, get_db
 from layouts import account as layout
+from layouts import record_parts as parts
 
 from .common import require_viewer
 from .record_forms import clicked, client_address, focus_when_shown
@@ -35,7 +36,7 @@ def page(viewer, **query):
 def _messages(errors: dict[str, str]) -> dict:
     out = {"summary": layout.error_summary(errors) if errors else [], "summary_hidden": not errors}
     for name in layout.FIELD_IDS:
-        out[f"error_{name}"] = errors.get(name, "")
+        out[f"error_{name}"] = parts.field_error(errors.get(name))
         out[f"invalid_{name}"] = name in errors
     return out
 

@@ -104,7 +104,7 @@ def _mail(sent) -> tuple[bool, str]:
     return invitations.send_email(sent, extension().settings)
 
 
-def _body(viewer, user_id: int):
+def _body(viewer, user_id: int, errors: dict | None = None):
     settings = extension().settings
     with get_db().session() as session:
         view = admin.get_user(session, viewer, user_id, settings)
@@ -112,7 +112,7 @@ def _body(viewer, user_id: int):
             return layout.not_found()
         sessions = admin.user_sessions(session, viewer, user_id, settings)
         organisations = admin.organisation_choices(session, viewer)
-    return layout.user_body(view, sessions, organisations, view.id == viewer.user_id)
+    return layout.user_body(view, sessions, organisations, view.id == viewer.user_id, errors)
 
 
 def _user_problem(problem: str | None = None, errors: dict | None = None) -> tuple:
@@ -121,6 +121,13 @@ def _user_problem(problem: str | None = None, errors: dict | None = None) -> tup
         return [], True
     return parts.error_summary(errors or {}, layout.USER_FIELDS, f"{USER_SUMMARY}-title", problem,
                                fallback=f"{USER}-body"), False
+
+
+def _user_field_errors(errors: dict | None = None) -> tuple:
+    """(role error, organisation error, role invalid, organisation invalid) beside the fields."""
+    errors = errors or {}
+    return (parts.field_error(errors.get("role")), parts.field_error(errors.get("organisation")),
+            "role" in errors, "organisation" in errors)
 
 
 def _question(action: str, view, pending: dict, organisations: dict[int, str], is_self: bool) -> str:
@@ -224,6 +231,10 @@ def register(app: dash.Dash) -> None:
         Output(f"{USER}-pending", "data"),
         Output(USER_SUMMARY, "children"),
         Output(USER_SUMMARY, "hidden"),
+        Output(parts.error_id(layout.USER_FIELDS["role"]), "children"),
+        Output(parts.error_id(layout.USER_FIELDS["organisation"]), "children"),
+        Output(layout.USER_FIELDS["role"], "invalid"),
+        Output(layout.USER_FIELDS["organisation"], "invalid"),
         Input({"type": layout.ACTION_TYPE, "action": ALL}, "n_clicks"),
         State(f"{USER}-record", "data"),
         State(layout.USER_FIELDS["role"], "value"),
@@ -245,16 +256,16 @@ def register(app: dash.Dash) -> None:
             view = admin.get_user(session, viewer, user_id, extension().settings)
             organisations = dict(admin.organisation_choices(session, viewer))
         if view is None:
-            return (False, no_update, None, *_user_problem("This user no longer exists."))
+            return (False, no_update, None, *_user_problem("This user no longer exists."), *_user_field_errors())
         pending = {"action": action, "id": view.id, "role": role or view.role,
                    "organisation_id": organisation or view.organisation_id,
                    "opened": {"role": record.get("role"), "organisation_id": record.get("organisation_id")}}
         if action == "role" and pending["role"] == view.role and str(pending["organisation_id"]) == str(
                 view.organisation_id):
-            return (False, no_update, None,
-                    *_user_problem(errors={"role": "Nothing to change: choose another role or organisation first."}))
+            errors = {"role": "Nothing to change: choose another role or organisation first."}
+            return (False, no_update, None, *_user_problem(errors=errors), *_user_field_errors(errors))
         question = _question(action, view, pending, organisations, view.id == viewer.user_id)
-        return (True, question, pending, *_user_problem())
+        return (True, question, pending, *_user_problem(), *_user_field_errors())
 
     @app.callback(
         Output(f"{USER}-status", "children"),
@@ -312,7 +323,7 @@ def register(app: dash.Dash) -> None:
         except admin.AdminError as error:
             fields = {error.field: error.message} if error.field in layout.USER_FIELDS else None
             summary, hidden = _user_problem(None if fields else f"Nothing was changed. {error.message}", fields)
-            return "", summary, hidden, _body(viewer, user_id), no_update, no_update, None
+            return "", summary, hidden, _body(viewer, user_id, fields), no_update, no_update, None
         if sent is not None:
             emailed, why_not = _mail(sent)
             panel = layout.invitation_panel(USER, sent, emailed, why_not)

@@ -15,6 +15,7 @@ from dashboard import api_tokens
 from dashboard.reference import Role
 from dashboard.web import extension, get_db
 from layouts import api_tokens as layout
+from layouts import record_parts as parts
 
 from .common import require_viewer
 from .record_forms import (
@@ -54,7 +55,7 @@ def _messages(errors: dict[str, str] | None = None, problem: str | None = None) 
     has = bool(errors or problem)
     out = {"summary": layout.error_summary(errors, problem) if has else [], "summary_hidden": not has}
     for name in layout.FIELD_TARGETS:
-        out[f"error_{name}"] = errors.get(name, "")
+        out[f"error_{name}"] = parts.field_error(errors.get(name))
     out["invalid_user"] = "user" in errors
     out["invalid_name"] = "name" in errors
     return out

@@ -130,7 +130,7 @@ def _messages(errors=None, problem=None) -> dict:
     if found and 1 <= int(found.group(1)) <= layout.INDICATOR_ROWS:
         targets["indicators"] = layout.INDICATOR_IDS[int(found.group(1)) - 1]
     out = forms.messages(errors, problem, FIELDS, layout.SINGLE, targets, "assessment-form-errors")
-    out["error_indicators"] = (errors or {}).get("indicators", "")
+    out["error_indicators"] = parts.field_error((errors or {}).get("indicators"))
     return out
 
 
@@ -204,7 +204,8 @@ def register(app: dash.Dash) -> None:
         if first and last and first > last:
             end_error = "The \u201cTo\u201d date must be the same as or after the \u201cFrom\u201d date."
         if start_error or end_error:
-            return no_update, start_error, end_error, bool(start_error), bool(end_error)
+            return (no_update, parts.field_error(start_error), parts.field_error(end_error), bool(start_error),
+                    bool(end_error))
         with get_db().session() as session:
             area_code = str(area) if area and area != layout.ANY else None
             rows, more = assessments.list_assessments(session, viewer, area_code=area_code, start=first, end=last)

@@ -125,7 +125,7 @@ def register(app: dash.Dash) -> None:
             if errors:
                 summary = parts.error_summary(errors, layout.FIELD_TARGETS, f"{PREFIX}-filter-errors-title")
                 return (no_update, no_update, no_update, no_update, summary, False,
-                        *(errors.get(name, "") for name in FILTER_ERRORS))
+                        *(parts.field_error(errors.get(name)) for name in FILTER_ERRORS))
         elif trigger in (f"{PREFIX}-prev", f"{PREFIX}-next"):
             if not any(t.get("value") for t in ctx.triggered):
                 raise PreventUpdate
@@ -184,7 +184,7 @@ def register(app: dash.Dash) -> None:
             summary = parts.error_summary(errors, {"reason": layout.REASON_ID},
                                           f"{PREFIX}-export-errors-title",
                                           None if errors else str(error))
-            return no_update, summary, False, errors.get("reason", ""), bool(errors), ""
+            return no_update, summary, False, parts.field_error(errors.get("reason")), bool(errors), ""
         rows = "1 entry" if made.rows == 1 else f"{made.rows:,} entries"
         return (dcc.send_bytes(made.content, made.filename, type=made.media_type), [], True, "", False,
                 f"Exported {rows} as {made.filename}. The export is recorded in the audit log.")

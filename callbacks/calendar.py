@@ -14,6 +14,7 @@ from dashboard.access import PARTNERSHIP_ROLES
 from dashboard.reference import TriggerKind
 from dashboard.web import get_db
 from layouts import calendar as layout
+from layouts import record_parts as parts
 
 from .common import chosen, require_viewer
 from .record_forms import ask_to_confirm, confirmed_delete, focus_on_change
@@ -80,7 +81,7 @@ def _messages(errors: dict[str, str] | None = None, problem: str | None = None) 
         "summary_hidden": not (errors or problem),
     }
     for name in layout.FIELD_TARGETS:
-        out[f"error_{name}"] = errors.get(name, "")
+        out[f"error_{name}"] = parts.field_error(errors.get(name))
     for name in ("kind", "title", "starts_on", "ends_on", "notes"):
         out[f"invalid_{name}"] = name in errors
     return out

@@ -19,7 +19,9 @@ from dashboard.access import PARTNERSHIP_ROLES
 from dashboard.filters import FilterError, FilterState, query_params, vocabulary
 from dashboard.reference import Role
 from dashboard.web import get_db
+from layouts import filters as filters_layout
 from layouts import incident_register as layout
+from layouts import record_parts as parts
 
 from .common import chosen as selected
 from .common import require_viewer
@@ -149,8 +151,8 @@ def _grid_callbacks(app: dash.Dash) -> None:
                 verification=verification, markings=markings, organisations=organisations,
             )
         except FilterError as error:
-            errors = {"start": "", "end": ""} | {error.field: str(error)}
-            return no_update, "custom", no_update, no_update, errors["start"], errors["end"]
+            start_error, end_error = filters_layout.date_errors(error)
+            return no_update, "custom", no_update, no_update, start_error, end_error
         known = {code for code, _ in vocab.districts}
         chosen = [code for code in selected(districts) if isinstance(code, str) and code in known]
         text = layout.clean_search(search)
@@ -275,7 +277,8 @@ def _export_callbacks(app: dash.Dash) -> None:
 
         def refused(errors: dict[str, str], problem: str | None = None):
             summary = layout.error_summary("register-export", errors, layout.EXPORT_TARGETS, problem)
-            return (no_update, summary, False, errors.get("reason", ""), errors.get("format", ""),
+            return (no_update, summary, False, parts.field_error(errors.get("reason")),
+                    parts.field_error(errors.get("format")),
                     "reason" in errors, "")
 
         try:

@@ -13,6 +13,7 @@ from dashboard import surges
 from dashboard.filters import FilterError, FilterState, query_params, vocabulary
 from dashboard.reference import Role
 from dashboard.web import extension, get_db
+from layouts import filters as filters_layout
 from layouts import maps
 from layouts import my_access as access_layout
 from layouts import overview as layout
@@ -105,8 +106,8 @@ def register(app: dash.Dash) -> None:
                 state = _state(session, viewer, period, start, end, categories, strands, verification,
                                markings, organisations)
             except FilterError as error:
-                errors = {"start": "", "end": ""} | {error.field: str(error)}
-                return (no_update,) * 5 + ("custom", no_update, no_update, errors["start"], errors["end"])
+                start_error, end_error = filters_layout.date_errors(error)
+                return (no_update,) * 5 + ("custom", no_update, no_update, start_error, end_error)
             result = ov.area_overview(session, viewer, state.record_filters(), geography)
             head = ov.headline(session, viewer, result, today())
             # worked out only when the map is coloured by it (the table asks on its own)

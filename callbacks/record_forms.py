@@ -80,7 +80,7 @@ def messages(errors: Mapping[str, str] | None, problem: str | None, field_ids: M
         "summary_hidden": not has,
     }
     for name in field_ids:
-        out[f"error_{name}"] = errors.get(name, "")
+        out[f"error_{name}"] = parts.field_error(errors.get(name))
     for name in single:
         out[f"invalid_{name}"] = name in errors
     return out
@@ -219,7 +219,7 @@ def delete_record(record, reason, delete: Callable, *, failed: type[Exception], 
             delete(session, viewer, record_id, version,
                    reason=str(reason if isinstance(reason, str) else "").strip(), ip_address=client_address())
     except failed as error:
-        return no_update, f"{not_deleted} {error}"
+        return no_update, parts.field_error(f"{not_deleted} {error}")
     return f"{redirect}{record_id}", ""
 
 
@@ -390,8 +390,8 @@ def _view_messages(prefix: str, errors: Mapping[str, str] | None = None) -> dict
     return {
         "summary": parts.error_summary(errors, targets, f"{ask}-errors-title") if errors else [],
         "summary_hidden": not errors,
-        "error_choice": errors.get("choice", ""),
-        "error_other": errors.get("other", ""),
+        "error_choice": parts.field_error(errors.get("choice")),
+        "error_other": parts.field_error(errors.get("other")),
         "invalid_other": "other" in errors,
     }
 

@@ -177,7 +177,7 @@ def register(app: dash.Dash) -> None:
                                   "page_errors_hidden": False, "status": "", "changed": (changed or 0) + 1}
                 return out | {
                     "errors": layout.dialog_errors(prefix, error.errors), "errors_hidden": False,
-                    **{f"error_{name}": error.errors.get(name, "") for name in fields},
+                    **{f"error_{name}": parts.field_error(error.errors.get(name)) for name in fields},
                     "invalid_reason": "reason" in error.errors,
                 }
             return out | {

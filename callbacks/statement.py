@@ -74,7 +74,7 @@ def _messages(errors: dict[str, str] | None = None, problem: str | None = None) 
     has = bool(errors or problem)
     out = {"summary": layout.error_summary(errors, problem) if has else [], "summary_hidden": not has}
     for name in FIELDS:
-        out[f"error_{name}"] = errors.get(name, "")
+        out[f"error_{name}"] = parts.field_error(errors.get(name))
         out[f"invalid_{name}"] = name in errors
     return out
 

@@ -16,6 +16,8 @@ from dashboard.filters import FilterError, FilterState, query_params, vocabulary
 from dashboard.overview import Geography
 from dashboard.reference import Role
 from dashboard.web import get_db
+from layouts import filters as filters_layout
+from layouts import record_parts as parts
 from layouts import trends as layout
 from layouts import warning as warning_layout
 
@@ -110,8 +112,8 @@ def register(app: dash.Dash) -> None:
                     strands=strands, verification=verification, markings=markings, organisations=organisations,
                 )
             except FilterError as error:
-                errors = {"start": "", "end": ""} | {error.field: str(error)}
-                return (no_update,) * 9 + ("custom", no_update, no_update, errors["start"], errors["end"])
+                start_error, end_error = filters_layout.date_errors(error)
+                return (no_update,) * 9 + ("custom", no_update, no_update, start_error, end_error)
             result = tr.trend(session, viewer, _query(state, view))
             events = cal.events_between(session, viewer, result.start, result.end, _districts(session, view))
         area_options = [{"label": name, "value": code} for code, name in options]
@@ -124,7 +126,7 @@ def register(app: dash.Dash) -> None:
             tr.table_data(result),
             area_options,
             view["areas"],
-            areas_error,
+            parts.field_error(areas_error),
             state.preset,
             state.start.isoformat(),
             state.end.isoformat(),

@@ -278,7 +278,9 @@ def session_table(sessions: Sequence[SessionView]) -> html.Div | html.P:
     )
 
 
-def _role_section(view: UserView, organisations: Sequence[tuple[int, str]], is_self: bool) -> html.Section:
+def _role_section(view: UserView, organisations: Sequence[tuple[int, str]], is_self: bool,
+                  errors: Mapping[str, str] | None = None) -> html.Section:
+    errors = errors or {}
     choices = list(organisations)
     if view.organisation_id not in {i for i, _n in choices}:  # a suspended organisation: shown, not offered
         choices = [(view.organisation_id, f"{view.organisation} (not an active member)"), *choices]
@@ -289,14 +291,17 @@ def _role_section(view: UserView, organisations: Sequence[tuple[int, str]], is_s
         [
             html.H2("Role and organisation", className="h5", id=f"{USER}-role-heading"),
             html.Div([
-                *parts.field_label("Role", USER_FIELDS["role"], parts.error_id(USER_FIELDS["role"]), role_hint),
-                dbc.Select(id=USER_FIELDS["role"], value=view.role, disabled=is_self,
+                *parts.field_label("Role", USER_FIELDS["role"], parts.error_id(USER_FIELDS["role"]), role_hint,
+                                   errors.get("role")),
+                dbc.Select(id=USER_FIELDS["role"], value=view.role, disabled=is_self, invalid="role" in errors,
                            options=[{"label": lab, "value": val} for val, lab in ROLE_CHOICES]),
             ], className="mb-3"),
             html.Div([
                 *parts.field_label("Organisation", USER_FIELDS["organisation"],
-                                   parts.error_id(USER_FIELDS["organisation"]), "Active member organisations."),
+                                   parts.error_id(USER_FIELDS["organisation"]), "Active member organisations.",
+                                   errors.get("organisation")),
                 dbc.Select(id=USER_FIELDS["organisation"], value=str(view.organisation_id),
+                           invalid="organisation" in errors,
                            options=[{"label": name, "value": str(i)} for i, name in choices]),
             ], className="mb-3"),
             _action("role", "Change role and organisation", view.name),
@@ -360,8 +365,9 @@ def _sessions_section(view: UserView, sessions: Sequence[SessionView], is_self: 
 
 
 def user_body(view: UserView, sessions: Sequence[SessionView], organisations: Sequence[tuple[int, str]],
-              is_self: bool) -> list:
-    """Everything about the user that an action can change (drawn again after each one)."""
+              is_self: bool, errors: Mapping[str, str] | None = None) -> list:
+    """Everything about the user that an action can change (drawn again after each one), with
+    the role and organisation fields' errors when a change was refused."""
     details = parts.summary_list([
         ("E-mail address", view.email),
         ("Organisation", view.organisation + ("" if view.organisation_active else " (not an active member)")),
@@ -379,7 +385,7 @@ def user_body(view: UserView, sessions: Sequence[SessionView], organisations: Se
         html.H1(view.name + (" (you)" if is_self else ""), id=f"{USER}-heading"),
         details,
         dbc.Row([
-            dbc.Col([_role_section(view, organisations, is_self), _account_section(view, is_self)], lg=6),
+            dbc.Col([_role_section(view, organisations, is_self, errors), _account_section(view, is_self)], lg=6),
             dbc.Col([_second_factor_section(view), _sessions_section(view, sessions, is_self)], lg=6),
         ]),
     ]

@@ -6,8 +6,10 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from dashboard.filters import PRESETS, FilterState, Vocabulary
+from dashboard.filters import PRESETS, FilterError, FilterState, Vocabulary
 from dashboard.reference import Marking, Verification
+
+from .record_parts import field_error
 
 
 def _checklist_group(id_: str, legend: str, options: list[tuple], value: list) -> html.Details:
@@ -40,7 +42,7 @@ def filters_panel(prefix: str, vocab: Vocabulary, state: FilterState) -> html.Se
                 [
                     html.Legend("Period", className="fs-6 fw-semibold"),
                     dbc.RadioItems(
-                        id=f"{prefix}-period",
+                        id=f"{prefix}-period", name=f"{prefix}-period",
                         options=[
                             {"label": label, "value": key, "disabled": key == "meeting" and vocab.last_meeting is None}
                             for key, label in PRESETS.items()
@@ -99,9 +101,15 @@ def radio_group(id_: str, legend: str, options: dict, value: str, class_name: st
         [
             html.Legend(legend, className="fs-6 fw-semibold"),
             dbc.RadioItems(
-                id=id_, options=[{"label": label, "value": key.value} for key, label in options.items()],
+                id=id_, name=id_, options=[{"label": label, "value": key.value} for key, label in options.items()],
                 value=value, inline=True,
             ),
         ],
         className=class_name,
     )
+
+
+def date_errors(error: FilterError) -> tuple:
+    """What the period's "From" and "To" fields say for a filter the dates made invalid: the
+    message beside the field it names (in the GOV.UK pattern), nothing beside the other."""
+    return tuple(field_error(str(error)) if error.field == name else "" for name in ("start", "end"))

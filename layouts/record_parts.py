@@ -137,10 +137,11 @@ def not_a_partner(title: str) -> html.Div:
 # --- forms ------------------------------------------------------------------------------------------
 
 
-def field_label(text: str, target: str, error_id: str, hint: str | None = None) -> list:
-    """A label for `target`, the field's error (read out with the label) and an optional hint."""
+def field_label(text: str, target: str, error_id: str, hint: str | None = None, error: str | None = None) -> list:
+    """A label for `target`, the field's error (read out with the label; `error` when the page
+    is drawn with one) and an optional hint."""
     children: list = [
-        dbc.Label([text, html.Span(id=error_id, className="field-error d-block")],
+        dbc.Label([text, html.Span(field_error(error), id=error_id, className="field-error d-block")],
                   html_for=target, className="fw-semibold mb-1")
     ]
     if hint:
@@ -338,6 +339,15 @@ def error_id(id_: str) -> str:
     return f"{id_}-error"
 
 
+def field_error(message: str | None) -> list | str:
+    """A field's error message as its error element shows it: the GOV.UK pattern's visually
+    hidden "Error:" first, so a screen reader says it is an error and not a hint; nothing when
+    there is no error (the element then takes no space)."""
+    if not message:
+        return ""
+    return [html.Span("Error: ", className="visually-hidden"), message]
+
+
 def text_field(id_: str, label: str, value, hint: str | None = None, max_length: int | None = None,
                input_type: str = "text", class_name: str = "mb-3", **props) -> html.Div:
     extra = {"maxLength": max_length} if max_length else {}
@@ -376,7 +386,7 @@ def radio_field(id_: str, legend_text: str, choices: Sequence[tuple], value, hin
     return html.Fieldset(
         [
             *legend(legend_text, error_id(id_), hint),
-            dbc.RadioItems(id=id_, options=choice_options(id_, choices, disabled, hints),
+            dbc.RadioItems(id=id_, name=id_, options=choice_options(id_, choices, disabled, hints),
                            value=None if value in (None, "") else value, inline=inline),
         ],
         id=f"{id_}-fieldset",

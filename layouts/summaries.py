@@ -25,7 +25,7 @@ from dashboard.summaries import (
 
 from . import record_parts as parts
 from .components import card, marking_label
-from .trends import PALETTE
+from .trends import LEGEND, PALETTE
 
 PAGE_ID = "summaries-page"
 QUERY_STORE = "summaries-query"
@@ -309,7 +309,7 @@ def _figure(height: int = 380) -> dict:
             "paper_bgcolor": "#FFFFFF", "plot_bgcolor": "#FFFFFF",
             "font": {"family": _FONT, "color": "#0B0C0C"},
             "xaxis": dict(_AXIS, type="category"), "yaxis": dict(_AXIS, rangemode="tozero"),
-            "legend": {"orientation": "h", "y": -0.2, "x": 0},
+            "legend": LEGEND | {"y": -0.2},
         },
     }
 
@@ -399,7 +399,7 @@ def tension_figure(table: SummaryTable) -> dict:
             notes.append({"x": label, "y": top, "yanchor": "bottom", "showarrow": False,
                           "text": f"{count} hidden", "font": {"size": 11, "color": "#0B0C0C"}})
     fig["layout"].update(barmode="stack", annotations=notes,
-                         legend={"orientation": "h", "y": -0.2, "x": 0, "traceorder": "normal",
+                         legend=LEGEND | {"y": -0.2, "traceorder": "normal",
                                  "title": {"text": "Tension level"}})
     fig["layout"]["yaxis"]["title"] = {"text": "Districts"}
     fig["layout"]["xaxis"]["title"] = {"text": "Quarter"}
@@ -593,7 +593,7 @@ def _fill_errors(component, errors: Mapping[str, str]) -> None:
     while stack:
         node = stack.pop()
         if getattr(node, "id", None) in wanted:
-            node.children = wanted[node.id]
+            node.children = parts.field_error(wanted[node.id])
         kids = getattr(node, "children", None)
         if isinstance(kids, (list, tuple)):
             stack.extend(k for k in kids if hasattr(k, "to_plotly_json"))

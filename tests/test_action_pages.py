@@ -18,7 +18,7 @@ from dashboard.access import Viewer
 from dashboard.models import Action, ActionUpdate, User
 from dashboard.reference import Marking
 from layouts import actions as layout
-from tests.conftest import add_incident, make_people
+from tests.conftest import add_incident, field_error_text, make_people
 from tests.test_record_pages import call, components, open_page, response_of, sign_in, text_of
 
 TODAY = date.today()
@@ -250,7 +250,7 @@ def test_act006_bad_input_is_named_and_nothing_is_written(web):
     assert "whole number from 0 to 100" in links["#action-update-progress"]
     assert "progress note" in links["#action-update-note"].lower()
     assert bad["action-update-progress"]["invalid"] is True
-    assert bad["action-update-progress-error"]["children"].startswith("Enter the progress")
+    assert field_error_text(bad["action-update-progress-error"]["children"]).startswith("Enter the progress")
     with db.session() as s:
         assert s.get(Action, ids["overdue"]).progress == 0
         assert s.scalar(select(func.count()).where(ActionUpdate.action_id == ids["overdue"])) == 0

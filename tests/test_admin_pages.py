@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app import create_app
 from dashboard import invitations
 from dashboard.models import AuditEvent, Organisation, User, UserInvitation, UserSession
-from tests.conftest import make_people
+from tests.conftest import field_error_text, make_people
 from tests.test_api_tokens import call, sign_in
 from tests.test_pages import open_page
 
@@ -55,6 +55,21 @@ def ask(app, client, csrf, action, record, role=None, organisation=None):
     return call(app, client, csrf, "admin-user-confirm.displayed", values,
                 patterns={action_pattern(app): [{"id": button, "property": "n_clicks", "value": 1}]},
                 changed=[json.dumps(button, separators=(",", ":"), sort_keys=True) + ".n_clicks"])
+
+
+def _by_id(tree, id_: str) -> dict | None:
+    """The props of the component with this id in a callback's answer."""
+    if isinstance(tree, dict):
+        props = tree.get("props", tree)
+        if props.get("id") == id_:
+            return props
+        children = props.get("children")
+        return _by_id(children, id_) if children is not None else None
+    if isinstance(tree, list):
+        for item in tree:
+            if (found := _by_id(item, id_)) is not None:
+                return found
+    return None
 
 
 def confirm(app, client, csrf, pending):
@@ -207,10 +222,16 @@ def test_a_role_change_is_confirmed_then_saved_and_own_role_is_refused(web):
         assert s.get(User, people.council_member.id).role == "chair"
     unchanged = ask(app, client, csrf, "role", {**record, "role": "chair"}).get_json()["response"]
     assert "Nothing to change" in json.dumps(unchanged["admin-user-form-errors"])
+    # the same message beside the role field, which is marked invalid (the GOV.UK pattern)
+    assert field_error_text(unchanged["admin-user-role-error"]["children"]).startswith("Nothing to change")
+    assert unchanged["admin-user-role"]["invalid"] is True
     own = {"action": "role", "id": people.council_admin.id, "role": "member", "organisation_id": people.council.id,
            "opened": {"role": "admin", "organisation_id": people.council.id}}
     refused = confirm(app, client, csrf, own).get_json()["response"]
     assert "You cannot change your own role" in json.dumps(refused["admin-user-form-errors"])
+    # the page is drawn again with the message beside the role field too
+    role_error = _by_id(refused["admin-user-body"], "admin-user-role-error")
+    assert field_error_text(role_error["children"]).startswith("You cannot change your own role")
     with db.session() as s:
         assert s.get(User, people.council_admin.id).role == "admin"
 

@@ -18,7 +18,7 @@ from dashboard.api_tokens import ApiTokenError, TokenStatus
 from dashboard.config import ConfigError, Settings
 from dashboard.models import ApiToken, AuditEvent, Base, User, utcnow
 from dashboard.reference import MembershipStatus, UserStatus
-from tests.conftest import TEST_PASSWORD, csrf_from, make_people
+from tests.conftest import TEST_PASSWORD, csrf_from, field_error_text, make_people
 
 
 def viewer_of(session, user) -> Viewer:
@@ -335,7 +335,8 @@ def test_a_wrong_form_names_the_field_and_issues_nothing(web):
     response = call(app, client, csrf, "api-tokens-new.children", issue_values(people.sci.id, name="  "))
     outputs = response.get_json()["response"]
     assert outputs["api-tokens-form-errors"]["hidden"] is False
-    assert outputs["api-tokens-name-error"] == {"children": "Enter a name for the token, for example \u201cMonthly summary pull\u201d."}
+    assert field_error_text(outputs["api-tokens-name-error"]["children"]) == (
+        "Enter a name for the token, for example \u201cMonthly summary pull\u201d.")
     assert outputs["api-tokens-name"]["invalid"] is True
     with db.session() as s:
         assert s.scalars(select(ApiToken)).all() == []

@@ -17,7 +17,7 @@ from dashboard import audit, audit_log
 from dashboard.access import Viewer
 from dashboard.exports import ExportError
 from dashboard.models import AuditEvent, User
-from tests.conftest import TEST_PASSWORD, csrf_from, make_people
+from tests.conftest import TEST_PASSWORD, csrf_from, field_error_text, make_people
 from tests.test_pages import open_page
 
 
@@ -226,7 +226,7 @@ def test_an_admin_searches_pages_checks_and_exports(web):
                     {"audit-export.n_clicks": 1, "audit-export-reason.value": "short", "audit-query.data": stored},
                     ["audit-export.n_clicks"])
     out = response.get_json()["response"]
-    assert "at least 10 characters" in out["audit-export-reason-error"]["children"]
+    assert "at least 10 characters" in field_error_text(out["audit-export-reason-error"]["children"])
     assert "audit-download" not in out
 
     response = call(app, client, csrf, "audit-download.data",

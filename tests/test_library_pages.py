@@ -18,7 +18,7 @@ from dashboard.config import Settings
 from dashboard.models import AuditEvent, Resource, User
 from dashboard.reference import ResourceKind
 from layouts import library as layout
-from tests.conftest import SECRET, make_people
+from tests.conftest import SECRET, field_error_text, make_people
 from tests.test_meeting_pages import by_id, post, summary_links
 from tests.test_record_pages import components, open_page, response_of, sign_in, text_of
 
@@ -220,7 +220,7 @@ def test_libp005_a_member_adds_a_resource_after_fixing_the_errors(web):
     assert set(links) == {"#resource-form-kind-0", "#resource-form-title", "#resource-form-link",
                           "#resource-form-areas-0"}
     assert "starting with https://" in links["#resource-form-link"]
-    assert "starting with https://" in response["resource-form-link-error"]["children"]
+    assert "starting with https://" in field_error_text(response["resource-form-link-error"]["children"])
     assert response["resource-form-link"]["invalid"] is True and response["resource-form-topic"]["invalid"] is False
     assert "resource-redirect" not in response
     before = count(db)
@@ -260,7 +260,7 @@ def test_libp006_a_forged_save_or_delete_by_the_national_team_writes_nothing(web
         refused["resource-form-errors"]["children"])
     deleted = response_of(post(app, other, "resource-delete-confirm.n_clicks", {
         "resource-delete-confirm.n_clicks": 1, "resource-record.data": {"id": guide, "version": version}}))
-    assert deleted["resource-delete-error"]["children"].startswith("The resource was not deleted.")
+    assert field_error_text(deleted["resource-delete-error"]["children"]).startswith("The resource was not deleted.")
     assert (count(db), resource_events(db)) == before
     with db.session() as s:
         saved = s.get(Resource, guide)

@@ -19,7 +19,7 @@ from dashboard.models import Action, Meeting, User
 from dashboard.reference import Marking
 from layouts import action_form as action_layout
 from layouts import meetings as meeting_layout
-from tests.conftest import SECRET, add_incident, make_people
+from tests.conftest import SECRET, add_incident, field_error_text, make_people
 from tests.test_record_pages import components, open_page, response_of, sign_in, text_of
 
 TODAY = date.today()
@@ -169,8 +169,8 @@ def test_meet002_bad_input_is_shown_by_field_and_nothing_is_saved(web):
     assert links["#meeting-form-kind-0"] == "Choose the kind of meeting from the list."
     assert links["#meeting-form-title"].startswith("Enter a title for the meeting")
     # each error beside its field, and the invalid flag on single inputs
-    assert response["meeting-form-title-error"]["children"].startswith("Enter a title")
-    assert response["meeting-form-kind-error"]["children"] == "Choose the kind of meeting from the list."
+    assert field_error_text(response["meeting-form-title-error"]["children"]).startswith("Enter a title")
+    assert field_error_text(response["meeting-form-kind-error"]["children"]) == "Choose the kind of meeting from the list."
     assert response["meeting-form-title"]["invalid"] is True and response["meeting-form-agenda"]["invalid"] is False
     assert "meeting-redirect" not in response
     with db.session() as s:
@@ -292,7 +292,7 @@ def test_meet006_the_chair_deletes_a_meeting_after_confirming(web):
 
     stale = response_of(post(app, chair, "meeting-delete-confirm.n_clicks", {
         "meeting-delete-confirm.n_clicks": 1, "meeting-record.data": {"id": made, "version": version + 5}}))
-    assert "The meeting was not deleted." in stale["meeting-delete-error"]["children"]
+    assert "The meeting was not deleted." in field_error_text(stale["meeting-delete-error"]["children"])
 
     deleted = response_of(post(app, chair, "meeting-delete-confirm.n_clicks", {
         "meeting-delete-confirm.n_clicks": 1, "meeting-delete-reason.value": "Recorded twice",

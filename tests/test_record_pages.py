@@ -19,7 +19,7 @@ from dashboard.models import Incident, TensionAssessment, User
 from dashboard.reference import Marking
 from layouts import assessment as assessment_layout
 from layouts import incident as incident_layout
-from tests.conftest import TEST_PASSWORD, csrf_from, make_people
+from tests.conftest import TEST_PASSWORD, csrf_from, field_error_text, make_people
 
 BIRMINGHAM, COVENTRY = "E08000025", "E08000026"
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
@@ -256,7 +256,7 @@ def test_rec005_bad_input_gets_an_error_summary_linking_to_each_field(web):
     assert "Latitude must be a number" in links["#incident-form-latitude"]
     assert "There is a problem" in text_of(summary["children"])
     # each field's own error beside its label, and the invalid flag on single inputs
-    assert response["incident-form-title-error"]["children"].startswith("Enter a title")
+    assert field_error_text(response["incident-form-title-error"]["children"]).startswith("Enter a title")
     assert response["incident-form-title"]["invalid"] is True
     assert response["incident-form-description"]["invalid"] is False
     assert "incident-redirect" not in response
@@ -476,7 +476,7 @@ def test_rec011_assessments_are_recorded_listed_and_shown_with_their_level_in_wo
     assert "No tension assessments that you may see match" in json.dumps(filtered["assessment-list"]["children"])
     wrong = response_of(call(app, client, "assessment-list-area.value", {
         "assessment-list-start.value": "2026-05-01", "assessment-list-end.value": "2026-04-01"}))
-    assert "must be the same as or after" in wrong["assessment-list-end-error"]["children"]
+    assert "must be the same as or after" in field_error_text(wrong["assessment-list-end-error"]["children"])
 
 
 def test_rec012_an_assessment_conflict_is_shown_side_by_side(web):

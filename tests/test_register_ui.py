@@ -20,7 +20,7 @@ from dashboard.access import Viewer
 from dashboard.models import AuditEvent, Incident, User
 from dashboard.reference import Marking
 from layouts.incident_register import grid_row
-from tests.conftest import TEST_PASSWORD, add_incident, csrf_from, make_people
+from tests.conftest import TEST_PASSWORD, add_incident, csrf_from, field_error_text, make_people
 
 REFUSAL = "Your role does not give access to this page"
 YEAR = "?period=custom&from=2026-01-01&to=2026-12-31"
@@ -248,7 +248,7 @@ def test_reg207_filters_and_search_go_to_the_address_bar(web):
     values |= {"register-start.value": "2026-12-31", "register-end.value": "2026-01-01"}
     answer = responded(call(app, client, token, "register-query.data", values, ["register-start.value"]))
     assert "register-query.data" not in answer
-    assert "on or before the end date" in answer["register-start-error.children"]
+    assert "on or before the end date" in field_error_text(answer["register-start-error.children"])
 
 
 # --- export ------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from dashboard.access import Viewer
 from dashboard.config import Settings
 from dashboard.models import AuditEvent, Incident, Organisation, User, UserSession, utcnow
 from dashboard.reference import Marking
-from tests.conftest import SECRET, add_incident
+from tests.conftest import SECRET, add_incident, field_error_text
 from tests.test_record_pages import components, open_page, sign_in
 
 BIRMINGHAM = "E08000025"
@@ -237,7 +237,7 @@ def test_rv002_the_reason_is_required_and_capped_and_nothing_is_sent_without_it(
     assert "There is a problem" in summary and words in summary
     target = "#incident-view-reason-0" if field.startswith("incident-view-reason") else "#incident-view-other"
     assert f'"href": "{target}"' in summary
-    assert words in answer[field]["children"]
+    assert words in field_error_text(answer[field]["children"])
     assert answer["incident-view-other"]["invalid"] is (field == "incident-view-other-error")
     assert "incident-view-record" not in answer and "Snooker" not in json.dumps(answer)
     assert views(db) == []
