@@ -26,7 +26,7 @@ from dashboard.actions import (
 from dashboard.reference import TENSION_LEVELS
 
 from . import record_parts as parts
-from .trends import PALETTE, empty_figure
+from .trends import LEGEND, PALETTE, empty_figure
 
 # --- the tracker's view in the address bar -------------------------------------------------------
 
@@ -219,7 +219,7 @@ def filters(view: Mapping, choices: ActionChoices) -> html.Section:
             html.Fieldset(
                 [
                     html.Legend("Show", className="fs-6 fw-semibold mb-1"),
-                    dbc.RadioItems(id=VIEW_ID, options=parts.choice_options(VIEW_ID, VIEW_CHOICES),
+                    dbc.RadioItems(id=VIEW_ID, name=VIEW_ID, options=parts.choice_options(VIEW_ID, VIEW_CHOICES),
                                    value=view["view"], inline=True),
                 ],
                 className="mb-2",
@@ -574,7 +574,7 @@ def outcome_figure(o: Outcome, a: ActionView | None = None) -> dict:
         "font": {"size": 12, "color": "#0B0C0C"}, "bgcolor": "rgba(255,255,255,0.85)",
     }]
     fig["layout"]["margin"] = {"l": 60, "r": 30, "t": 40, "b": 40}
-    fig["layout"]["legend"] = {"orientation": "h", "y": -0.15, "x": 0}
+    fig["layout"]["legend"] = LEGEND | {"y": -0.15}
     fig["layout"]["hovermode"] = "x unified"
     fig["layout"]["bargap"] = 0.1
     fig["layout"]["xaxis"].update(type="date", title={"text": "Week starting"})

@@ -138,8 +138,11 @@ def column_defs(columns: Iterable) -> list[dict]:
     return defs
 
 
-# Enter on a row's cell opens the incident (the grid keeps Tab for moving between cells, so the
-# title's link is not reached by Tab); the page's callback follows eventData to the incident.
+# The grid is one Tab stop, as the ARIA grid pattern has it: Tab enters it, the arrow keys (Home,
+# End, Page Up, Page Down) move between its cells, and Tab leaves it for the export and import
+# forms below (AG Grid's own Tab would go through every cell of every row first). Enter on a row's
+# cell opens the incident; the page's callback follows eventData to the incident.
+LEAVE_ON_TAB = {"function": "false"}
 OPEN_ON_ENTER = "params.event.key === 'Enter' && params.data ? setEventData({open: params.data.id}) : null"
 
 
@@ -164,6 +167,8 @@ def grid(columns: Iterable) -> dag.AgGrid:
             "suppressColumnVirtualisation": True,
             "suppressDragLeaveHidesColumns": True,
             "enableCellTextSelection": True,
+            "tabToNextCell": LEAVE_ON_TAB,
+            "tabToNextHeader": LEAVE_ON_TAB,
             "localeText": {"noRowsToShow": "No incidents match.", "loadingOoo": "Loading incidents..."},
         },
         className="register-grid",
@@ -275,7 +280,8 @@ def export_section(row_limit: int, reason_min: int) -> html.Section:
                     html.Legend(["Format", html.Span(id="register-export-format-error",
                                                      className="field-error d-block fs-6")],
                                 className="fs-6 fw-semibold mb-1"),
-                    dbc.RadioItems(id=EXPORT_TARGETS["format"], options=EXPORT_FORMATS, value="csv"),
+                    dbc.RadioItems(id=EXPORT_TARGETS["format"], name=EXPORT_TARGETS["format"], options=EXPORT_FORMATS,
+                                   value="csv"),
                 ],
                 className="mb-3",
             ),

@@ -62,7 +62,7 @@ def layout(viewer: Viewer, **_query):
                     [
                         html.Legend("Period", className="form-label fs-6 fw-semibold"),
                         # dbc's radios are plain labelled inputs (Dash 4's own use listbox roles).
-                        dbc.RadioItems(id="access-period", options=PERIODS, value="12m", inline=True),
+                        dbc.RadioItems(id="access-period", name="access-period", options=PERIODS, value="12m", inline=True),
                     ],
                     className="mb-3",
                 ),

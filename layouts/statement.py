@@ -291,7 +291,7 @@ def layout(choices: list[StatementChoice], chosen: int, districts: list[tuple[st
                                         [
                                             html.Legend("Show", className="fs-6 fw-semibold"),
                                             dbc.RadioItems(
-                                                id="statement-show",
+                                                id="statement-show", name="statement-show",
                                                 options=parts.choice_options("statement-show",
                                                                              list(SHOW_LABELS.items())),
                                                 value=SHOW_ALL,

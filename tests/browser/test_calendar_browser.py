@@ -64,7 +64,7 @@ def test_cal101_add_edit_and_delete_an_event_by_keyboard(dash_duo, calendar_app)
     summary = dash_duo.find_element("#calendar-form-errors").text
     assert "Choose the kind of event" in summary and "Choose at least one district" in summary
     WebDriverWait(driver, 5).until(lambda d: active_id(d) == "calendar-form-errors")
-    assert dash_duo.find_element("#calendar-form-title-error").text == "Enter a title for the event."
+    assert dash_duo.find_element("#calendar-form-title-error").text.split() == "Error: Enter a title for the event.".split()
     assert axe_violations(driver) == []
     # each error links to its field
     driver.find_element(By.CSS_SELECTOR, "#calendar-form-errors a[href='#calendar-form-title']").send_keys(Keys.ENTER)

@@ -66,7 +66,7 @@ def test_inc101_log_edit_and_find_an_incident(dash_duo, incident_app):
     summary = dash_duo.find_element("#incident-form-errors").text
     assert "There is a problem" in summary
     assert "Choose the district where it happened." in summary and "Choose a severity" in summary
-    assert dash_duo.find_element("#incident-form-title-error").text.startswith("Enter a title")
+    assert dash_duo.find_element("#incident-form-title-error").text.split("\n")[-1].startswith("Enter a title")
     assert dash_duo.find_element("#incident-form-title").get_attribute("aria-invalid") == "true" or \
         "is-invalid" in dash_duo.find_element("#incident-form-title").get_attribute("class")
     assert axe_violations(driver) == []

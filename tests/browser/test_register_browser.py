@@ -13,7 +13,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from app import create_app
 from dashboard.reference import Marking
-from tests.browser.helpers import axe_violations, sign_in, start_app
+from tests.browser.helpers import axe_violations, sign_in, start_app, wait_for_address
 from tests.conftest import TEST_PASSWORD, add_incident, make_people
 
 pytestmark = pytest.mark.browser
@@ -72,7 +72,7 @@ def test_reg101_find_an_incident_in_the_register(dash_duo, register_app, tmp_pat
     dash_duo.wait_for_text_to_equal("#register-status", "1 incident matches \u201cleaflets\u201d.", timeout=15)
     WebDriverWait(driver, 10).until(lambda d: len(grid_rows(d)) == 1)
     assert "Leaflets pushed through doors near the mosque" in grid_rows(driver)[0]
-    assert "q=leaflets" in driver.current_url
+    wait_for_address(driver, "q=leaflets")
 
     # the export form: no reason given, so the error summary takes focus and links to the field
     dash_duo.find_element("#register-export-button").send_keys(Keys.ENTER)
@@ -92,8 +92,17 @@ def test_reg101_find_an_incident_in_the_register(dash_duo, register_app, tmp_pat
     assert axe_violations(driver) == []
     assert dash_duo.get_logs() == []
 
-    # by keyboard: into the grid, then Enter opens the incident of the row
+    # by keyboard: the grid is one Tab stop (the arrow keys move within it, Tab leaves it for the
+    # export form below), and Enter on a row opens its incident
     cell = driver.find_element(By.CSS_SELECTOR, f"{ROWS}[row-index='0'] .ag-cell[col-id='id']")
+    driver.execute_script("arguments[0].focus()", cell)
+    driver.switch_to.active_element.send_keys(Keys.ARROW_RIGHT)
+    WebDriverWait(driver, 5).until(lambda d: d.switch_to.active_element.get_attribute("col-id") not in (None, "id"))
+    driver.switch_to.active_element.send_keys(Keys.TAB)
+    WebDriverWait(driver, 5).until(lambda d: d.execute_script(
+        "var a = document.activeElement;"
+        "return a !== document.body && !a.closest('.register-grid') &&"
+        " !!(a.compareDocumentPosition(document.querySelector('.register-grid')) & Node.DOCUMENT_POSITION_PRECEDING);"))
     driver.execute_script("arguments[0].focus()", cell)
     driver.switch_to.active_element.send_keys(Keys.ENTER)
     WebDriverWait(driver, 10).until(lambda d: d.current_url.endswith(f"/incidents/{leaflets_id}"))

@@ -78,12 +78,14 @@ def test_shell002_keyboard_reaches_skip_link_and_period_choice(dash_duo, demo_ap
     body.send_keys(Keys.TAB)
     focused = dash_duo.driver.switch_to.active_element
     assert focused.text == "Skip to main content"
-    # choose "All time" with the keyboard alone: Tab from the chosen radio, then Space
-    dash_duo.find_element("#access-period input[value='12m']").send_keys(Keys.TAB)
+    # choose "All time" with the keyboard alone: the group of radios is one Tab stop, and the
+    # arrow key moves from the chosen radio to the next and chooses it
+    dash_duo.find_element("#access-period input[value='12m']").send_keys(Keys.ARROW_RIGHT)
     focused = dash_duo.driver.switch_to.active_element
     assert focused.get_attribute("value") == "all"
-    focused.send_keys(Keys.SPACE)
     dash_duo.wait_for_contains_text("#access-counts-summary", "in all time", timeout=10)
+    focused.send_keys(Keys.SHIFT + Keys.TAB)  # out of the group, not to the radio before
+    assert dash_duo.driver.switch_to.active_element.get_attribute("name") != "access-period"
     assert dash_duo.get_logs() == []
 
 
