@@ -30,6 +30,10 @@ from .filters import filters_panel, radio_group
 # marker shape for each line as well, so that colour is never the only difference.
 PALETTE = ("#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1")
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star")
+# A chart's legend, under it. Clicking a legend entry would hide a series, which only a mouse can
+# do (the chart is not reachable by keyboard) and makes a target smaller than 24 px: the entries are
+# labels only; the table and the page's own controls choose what is shown.
+LEGEND = {"orientation": "h", "x": 0, "itemclick": False, "itemdoubleclick": False}
 EVENT_COLOUR = "#3D3D3D"
 RUN_UP_FILL = "rgba(162, 133, 209, 0.18)"
 
@@ -264,8 +268,9 @@ def trend_figure(t: Trend, events: list | tuple = ()) -> dict:
         colour = PALETTE[i % len(PALETTE)]
         fig["data"].append({
             "type": "scatter", "x": x, "y": list(series.values(q.measure)),
-            "name": f"{series.label}, a year before", "mode": "lines",
-            "line": {"color": colour, "width": 1.5, "dash": "dot"}, "customdata": before,
+            "name": f"{series.label}, a year before", "mode": "lines+markers",
+            "line": {"color": colour, "width": 1.5, "dash": "dot"},
+            "marker": {"symbol": SYMBOLS[i % len(SYMBOLS)], "size": 6, "color": colour}, "customdata": before,
             "hovertemplate": f"{series.label}, a year before: %{{y:,}} {unit}<br>%{{customdata}}<extra></extra>",
         })
     shapes, notes = [], []
@@ -297,7 +302,7 @@ def trend_figure(t: Trend, events: list | tuple = ()) -> dict:
         shapes=shapes,
         annotations=[{"xref": "x", "yref": "paper", "showarrow": False, **a} for a in notes],
         hovermode="x unified",
-        legend={"orientation": "h", "y": -0.18, "x": 0},
+        legend=LEGEND | {"y": -0.18},
     )
     fig["layout"]["xaxis"].update(title={"text": "Week starting" if q.grain is Grain.WEEK else "Month"}, type="date")
     fig["layout"]["yaxis"].update(title={"text": MEASURE_LABELS[q.measure]}, rangemode="tozero")

@@ -13,7 +13,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from dashboard.reference import Role
 from tests.browser.helpers import sign_in, start_app
-from tests.browser.test_axe_every_page import demo, paths_for, record_ids, settled  # noqa: F401 - fixture
+from tests.browser.test_axe_every_page import paths_for, record_ids, settled
 
 pytestmark = pytest.mark.browser
 
@@ -75,6 +75,11 @@ def test_wide_screens_show_the_links_without_a_menu_button(dash_duo, demo):  # n
     driver = dash_duo.driver
     driver.get(dash_duo.server.url + "/actions")
     dash_duo.wait_for_element("#actions-tracker-table", timeout=15)
+    # On a laptop's screen the tracker's whole table shows, without scrolling inside its box.
+    table, box = driver.execute_script(
+        "var w = document.querySelector('.actions-table-wrap');"
+        "return [w.querySelector('table').scrollWidth, w.clientWidth];")
+    assert table <= box, f"the tracker's table is {table - box} px wider than its box at 1280 px"
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
     assert not dash_duo.find_element("#shell-nav").is_displayed()
     assert not dash_duo.find_element("#shell-sign-out").is_displayed()
