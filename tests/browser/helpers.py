@@ -26,7 +26,7 @@ def axe_source() -> str:
 def axe_violations(driver) -> list[dict]:
     """Run axe-core on the current page with the WCAG 2.2 A/AA rules; return its violations."""
     driver.execute_script(axe_source())
-    driver.set_script_timeout(30)
+    driver.set_script_timeout(120)  # (a long page on a busy two-core machine)
     result = driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
@@ -46,6 +46,12 @@ def sign_in(dash_duo, email: str, password: str) -> None:
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     WebDriverWait(driver, 15).until(EC.presence_of_element_located((By.ID, "shell-user-name")))
     dash_duo.server_url = dash_duo.server.url  # waits for the Dash renderer to be ready
+
+
+def wait_for_address(driver, *parts: str, timeout: float = 10) -> None:
+    """Wait until the address bar holds every part: a page writes its view into the address just
+    after drawing it, so the address can trail the page by a moment."""
+    WebDriverWait(driver, timeout).until(lambda d: all(part in d.current_url for part in parts))
 
 
 def start_app(dash_duo, app) -> None:

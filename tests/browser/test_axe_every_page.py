@@ -10,18 +10,14 @@ and a table of its figures.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
-from app import create_app
 from callbacks.pages import PAGES
 from dashboard.access import Purpose, Viewer, visible
-from dashboard.demo import seed_demo
 from dashboard.models import Action, Incident, Meeting, Resource, TensionAssessment, User
 from dashboard.reference import Marking, Role
 from tests.browser.helpers import axe_violations, sign_in, start_app
@@ -71,12 +67,6 @@ def paths_for(role: str, ids: dict[str, int | None]) -> list[str]:
         if ids.get(name) is not None:
             paths.append(page.path_template.replace(f"<{name}>", str(ids[name])))
     return paths + EXTRA_PATHS[Role(role)]
-
-
-@pytest.fixture
-def demo(settings, sqlite_db):
-    accounts = seed_demo(sqlite_db, incidents=400, seed=5, today=date.today())
-    return create_app(settings, sqlite_db), sqlite_db, {a.role: a for a in accounts}
 
 
 def settled(dash_duo) -> None:

@@ -11,7 +11,7 @@ from selenium.webdriver.support.ui import Select
 from app import create_app
 from dashboard.models import TensionAssessment, User
 from dashboard.reference import Marking
-from tests.browser.helpers import axe_violations, sign_in, start_app
+from tests.browser.helpers import axe_violations, sign_in, start_app, wait_for_address
 from tests.conftest import TEST_PASSWORD, add_incident, make_people
 
 pytestmark = pytest.mark.browser
@@ -45,7 +45,7 @@ def test_ovw001_filters_drill_down_and_table(dash_duo, overview_app):
     # a preset period, by keyboard-operable radio: only the two recent incidents remain
     dash_duo.find_element("label[for$='_input_4w']").click()
     dash_duo.wait_for_contains_text("#overview-summary", "Most incidents: Birmingham (2)", timeout=10)
-    assert "period=4w" in dash_duo.driver.current_url  # the view can be shared by its address
+    wait_for_address(dash_duo.driver, "period=4w")  # the view can be shared by its address
 
     # colour by tension level
     dash_duo.find_element("label[for$='_input_tension']").click()
@@ -82,7 +82,7 @@ def test_ovw001_filters_drill_down_and_table(dash_duo, overview_app):
     assert "sharp rise (a surge)" in dash_duo.find_element("#overview-legend").text
     dash_duo.wait_for_contains_text("#overview-area-table", "Early warning", timeout=10)
     assert "Stable: 1 incident in the 7 days" in dash_duo.find_element("#overview-area-table").text
-    assert "metric=warning" in dash_duo.driver.current_url
+    wait_for_address(dash_duo.driver, "metric=warning")
 
     assert axe_violations(dash_duo.driver) == []
     assert dash_duo.get_logs() == []

@@ -11,7 +11,7 @@ from selenium.webdriver.common.keys import Keys
 from app import create_app
 from dashboard.models import Meeting, TriggerEvent, User
 from dashboard.reference import Marking
-from tests.browser.helpers import axe_violations, sign_in, start_app
+from tests.browser.helpers import axe_violations, sign_in, start_app, wait_for_address
 from tests.conftest import TEST_PASSWORD, add_incident, make_people
 
 pytestmark = pytest.mark.browser
@@ -68,7 +68,7 @@ def test_trd001_trends_chart_table_areas_and_warning(dash_duo, trends_app):
     for code in (BIRMINGHAM, COVENTRY):
         dash_duo.find_element(f"#trends-areas input[value='{code}']").send_keys(Keys.SPACE)
     dash_duo.wait_for_contains_text("#trends-summary", "in Birmingham and Coventry", timeout=10)
-    assert "areas=" in dash_duo.driver.current_url and "split=area" in dash_duo.driver.current_url
+    wait_for_address(dash_duo.driver, "areas=", "split=area")
 
     # the same numbers as a table
     dash_duo.find_element("#trends-table-toggle").send_keys(Keys.ENTER)
